@@ -15,7 +15,7 @@ from litreview import __version__
 from litreview.errors import LitReviewError
 
 # command name -> (module, one-line help). Each module defines
-# `add_arguments(parser: argparse.ArgumentParser) -> None` and `run(args: argparse.Namespace) -> int`.
+# `add_arguments(parser) -> None` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "fake-eutils": (
         "litreview.testing.eutils",

@@ -1,4 +1,4 @@
-"""One family of errors. Each message names what failed (file, row, column, request) and what to do."""
+"""One family of errors. A message names what failed (file, row, column, request) and what to do."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class IncompleteResultError(EntrezError):
 
 
 class SnapshotError(LitReviewError):
-    """A snapshot folder is missing, incomplete, altered (checksum mismatch) or would be overwritten."""
+    """A snapshot is missing, incomplete, altered (checksum mismatch) or would be overwritten."""
 
 
 class ParseError(LitReviewError):
