@@ -88,7 +88,7 @@ def test_other_sources_resolve_by_pmid_and_doi_and_keep_sheet_fields(tmp_path: P
             "source_id\tmethod\tfound_via\tpmids\n",
             r"unknown column\(s\) 'pmids'",
         ),
-        ("a\tother\n", "source_id\tmethod\n", r"missing required column\(s\) found_via"),
+        ("a\tother\n", "source_id\tmethod\n", r"missing column\(s\) 'found_via'"),
     ],
 )
 def test_sheet_errors_name_file_row_and_column(

@@ -19,6 +19,7 @@ import pandas as pd
 
 from litreview.errors import InputFileError
 from litreview.records import RECORD_COLUMNS
+from litreview.sheets import ROW_COLUMN, check_columns, read_sheet
 
 # PRISMA 2020 boxes a record can come from. "database" and "register" are other databases
 # (exports); the rest are the "other methods" column.
@@ -76,57 +77,18 @@ def normalise_doi(value: object) -> str | None:
     return text or None
 
 
-def read_sheet(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV/XLSX sheet as strings (missing = <NA>) without ever writing to it."""
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(path, "file not found", hint="create it or fix the path in config")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in {".xlsx", ".xlsm"}:
-            table = pd.read_excel(path, sheet_name=0, dtype="string", engine="openpyxl")
-        else:
-            table = pd.read_csv(
-                path,
-                sep="\t" if suffix in {".tsv", ".tab"} else ",",
-                dtype="string",
-                keep_default_na=False,
-                na_values=[""],
-                comment=None,
-                encoding="utf-8-sig",
-            )
-    except UnicodeDecodeError as error:
-        raise InputFileError(path, f"not UTF-8 text ({error})", hint="save it as UTF-8") from error
-    except (pd.errors.ParserError, ValueError) as error:
-        raise InputFileError(path, f"cannot be read as a table ({error})") from error
-    table.columns = [str(column).strip() for column in table.columns]
-    for column in table.columns:
-        table[column] = table[column].str.strip().replace("", pd.NA)
-    return table
-
-
 def read_other_sources(path: str | Path) -> pd.DataFrame:
     """Read and validate the other-sources sheet. Errors name file, row and column."""
     path = Path(path)
     sheet = read_sheet(path)
-    unknown = [column for column in sheet.columns if column not in SHEET_COLUMNS]
-    if unknown:
-        raise InputFileError(
-            path,
-            f"unknown column(s) {', '.join(map(repr, unknown))}",
-            row=1,
-            hint=f"allowed columns: {', '.join(SHEET_COLUMNS)}",
-        )
-    missing = [column for column in REQUIRED_COLUMNS if column not in sheet.columns]
-    if missing:
-        raise InputFileError(path, f"missing required column(s) {', '.join(missing)}", row=1)
+    check_columns(path, sheet, required=REQUIRED_COLUMNS, allowed=SHEET_COLUMNS)
+    rows = sheet[ROW_COLUMN].tolist()
     for column in SHEET_COLUMNS:
         if column not in sheet.columns:
             sheet[column] = pd.Series(pd.NA, index=sheet.index, dtype="string")
     sheet = sheet[list(SHEET_COLUMNS)]
     seen: dict[str, int] = {}
-    for index, row in sheet.iterrows():
-        line = int(index) + 2  # header is row 1
+    for line, (_, row) in zip(rows, sheet.iterrows(), strict=True):
         for column in REQUIRED_COLUMNS:
             if pd.isna(row[column]):
                 raise InputFileError(path, "empty required value", row=line, column=column)

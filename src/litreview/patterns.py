@@ -1,0 +1,56 @@
+"""The small pattern language of keyword rules in the configuration.
+
+A pattern is a word or phrase, matched case-insensitively at word boundaries:
+- ``*`` at the end of a word matches any ending: ``exosom*`` matches exosome, exosomes,
+  exosomal; ``stem cell*`` matches stem cell, stem cells.
+- A hyphen or a space inside a pattern matches a hyphen, a space or nothing: ``intra-arterial``
+  matches intra-arterial, intra arterial and intraarterial.
+- Anything else is literal (dots, parentheses, Greek letters...).
+A rule lists patterns; it is met when ANY of them occurs in ANY of the rule's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from litreview.errors import ConfigError
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Regular expression for one pattern (see the module docstring)."""
+    text = pattern.strip()
+    if not text or text == "*":
+        raise ConfigError(f"keyword pattern {pattern!r} is empty: give a word or phrase")
+    parts = []
+    for piece in re.split(r"([\s-]+|\*)", text):
+        if not piece:
+            continue
+        if piece == "*":
+            parts.append(r"\w*")
+        elif re.fullmatch(r"[\s-]+", piece):
+            parts.append(r"[\s-]?")
+        else:
+            parts.append(re.escape(piece))
+    body = "".join(parts)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
+
+
+def compile_patterns(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One expression matching any of the patterns."""
+    expressions = [compile_pattern(pattern).pattern for pattern in patterns]
+    if not expressions:
+        raise ConfigError("a keyword rule needs at least one pattern")
+    return re.compile("|".join(f"(?:{expression})" for expression in expressions), re.IGNORECASE)
+
+
+def first_match(expression: re.Pattern[str], texts: Iterable[str | None]) -> str | None:
+    """The first matched text among `texts` (missing texts skipped), or None."""
+    for text in texts:
+        if text:
+            match = expression.search(text)
+            if match:
+                return match.group(0)
+    return None
