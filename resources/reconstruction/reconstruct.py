@@ -175,6 +175,78 @@ def write_other_sources(path: Path) -> int:
     return len(rows)
 
 
+_CATEGORY_BY_SET = {
+    "A": "preclinical_stem_cell",
+    "B": "preclinical_exosome",
+    "C": "clinical_stem_cell",
+}
+_REASON_BY_TEXT = {"review article": "review", "the review itself": "review"}
+
+
+def record_key(row: dict[str, str]) -> str:
+    """How the screening sheet names a reconstruction row: its PMID, else its other-source id."""
+    pmid = record_fields(row)["pmid"]
+    return str(pmid) if pmid else f"other:recon-{_FILE_TAGS[row['file']]}-{row['study_id']}"
+
+
+def screening_rows() -> list[dict[str, str]]:
+    """The reconstruction's verdicts as screening decisions, one per row (a study listed in two
+    files gets both rows: they agree). Included studies: a full-text include with the review's
+    category; excluded candidates: a title/abstract exclusion with the expected reason."""
+    rows = []
+    for row in study_rows():
+        base = {
+            "record": record_key(row),
+            "reviewer": "reconstruction",
+            "date": "",
+            "note": f"{row['study_id']} in resources/reconstruction/{row['file']} (RECONSTRUCTED)",
+        }
+        if row["file"] == "excluded_candidates.csv":
+            reason = _REASON_BY_TEXT[row["expected_reason"]]
+            rows.append(
+                {
+                    **base,
+                    "stage": "title_abstract",
+                    "decision": row["expected_decision"],
+                    "reason": reason,
+                    "category": "",
+                }
+            )
+            continue
+        category = _CATEGORY_BY_SET.get(row.get("set", ""), "preclinical_stem_cell")
+        rows.append(
+            {
+                **base,
+                "stage": "full_text",
+                "decision": "include",
+                "reason": "",
+                "category": category,
+            }
+        )
+    unique = {}
+    for entry in rows:
+        unique.setdefault((entry["record"], entry["stage"]), entry)
+    return list(unique.values())
+
+
+def _write_tsv(path: Path, rows: list[dict[str, str]], columns: list[str], sep: str = "\t") -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, delimiter=sep, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 if __name__ == "__main__":
-    count = write_other_sources(HERE.parent.parent / "config" / "other_sources.tsv")
-    print(f"config/other_sources.tsv: {count} rows; PubMed records: {len(pubmed_records())}")
+    config = HERE.parent.parent / "config"
+    count = write_other_sources(config / "other_sources.tsv")
+    decisions = screening_rows()
+    _write_tsv(
+        config / "screening.csv",
+        decisions,
+        ["record", "stage", "decision", "reason", "category", "reviewer", "date", "note"],
+        sep=",",
+    )
+    print(
+        f"config/other_sources.tsv: {count} rows; config/screening.csv: {len(decisions)} rows; "
+        f"PubMed records: {len(pubmed_records())}"
+    )
