@@ -345,7 +345,8 @@ def test_query_over_9999_is_split_by_date_and_checked(eutils_server):
 def test_split_that_loses_records_raises(eutils_server):
     store = synthetic_store(10_020)
     for pmid in (30000005, 30000006):
-        store.records[pmid].pdat = None  # no publication date: no window can find them
+        # Dated before the client's earliest split window (1700): counted, never windowed.
+        store.records[pmid].pdat = date(1600, 1, 1)
     server = eutils_server(store)
     client = EntrezClient(fast_settings(server))
     with pytest.raises(IncompleteResultError, match=r"10020 records .* 10018 distinct PMIDs"):

@@ -105,6 +105,14 @@ def test_records_table_is_typed_ordered_and_uses_na_for_missing() -> None:
     assert pmids == sorted(pmids)
     assert table["year"].dtype == "Int64"
     assert table["is_retracted"].dtype == "boolean"
-    assert table["pmcid"].isna().all() or (table["pmcid"].dropna() != "").all()
+    assert table["pmcid"].dropna().str.fullmatch(r"PMC\d+").all()
+    assert table["pmcid"].notna().sum() >= 1
     assert not (table.astype("string") == "").any().any()
     assert pd.isna(table.loc[table["pmid"] == "12091962", "doi"]).all()
+
+
+def test_mathml_is_removed_from_abstracts() -> None:
+    for path in PAYLOADS:
+        for record in parse_pubmed_xml(path.read_bytes()):
+            for text in (record["title"], record["abstract"]):
+                assert text is None or "<m" not in text, (path.name, text[:200])

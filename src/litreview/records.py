@@ -104,7 +104,10 @@ def records_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 # Inline markup PubMed keeps inside titles and abstracts (Bio.Entrez passes it through as text).
-_INLINE_MARKUP = re.compile(r"</?(?:i|b|u|sup|sub|mml:[a-z]+)(?:\s[^<>]*)?/?>")
+# MathML arrives with or without its mml: prefix (<mml:math>, <msub>, <mrow>, <mi>...).
+_INLINE_MARKUP = re.compile(
+    r"</?(?:i|b|u|sup|sub|(?:mml:)?(?:math|m[a-z]{1,15}|none|semantics|annotation))(?:\s[^<>]*)?/?>"
+)
 
 
 def _text(value: Any) -> str | None:
@@ -184,9 +187,10 @@ def _date_text(date: Mapping[str, Any] | None) -> tuple[str | None, int | None]:
 
 def _article_ids(id_list: Iterable[Any]) -> dict[str, str | None]:
     ids: dict[str, str | None] = {"doi": None, "pmcid": None}
+    names = {"doi": "doi", "pmc": "pmcid", "pmcid": "pmcid"}  # PubMed says IdType="pmc"
     for article_id in id_list:
-        kind = getattr(article_id, "attributes", {}).get("IdType")
-        if kind in ids and ids[kind] is None:
+        kind = names.get(getattr(article_id, "attributes", {}).get("IdType"))
+        if kind is not None and ids[kind] is None:
             ids[kind] = _text(article_id)
     if ids["doi"]:
         ids["doi"] = ids["doi"].lower()

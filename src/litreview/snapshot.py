@@ -150,6 +150,7 @@ class SnapshotWriter:
         self._files: dict[str, str] = {}
         self._esearch: list[str] = []
         self._efetch: list[str] = []
+        self._resolved: list[str] = []
         self._committed = False
 
     def __enter__(self) -> SnapshotWriter:
@@ -190,9 +191,25 @@ class SnapshotWriter:
         self._efetch.append(self._add(relative, _gzip(payload)))
         return relative
 
+    def add_resolved(self, payload: bytes) -> str:
+        """Keep one efetch response for records asked for by identifier (other sources), apart
+        from the search's own records; returns its relative path."""
+        relative = f"resolved/batch-{len(self._resolved) + 1:04d}.xml.gz"
+        self._resolved.append(self._add(relative, _gzip(payload)))
+        return relative
+
     def commit(self, fields: Mapping[str, Any], ids: Sequence[str]) -> Path:
         """Write ids.txt and manifest.json, then move the folder to its final name."""
-        reserved = {"format", "retrieved_at", "software", "id_count", "esearch", "efetch", "files"}
+        reserved = {
+            "format",
+            "retrieved_at",
+            "software",
+            "id_count",
+            "esearch",
+            "efetch",
+            "resolved",
+            "files",
+        }
         clash = reserved & set(fields)
         if clash:
             raise ValueError(f"manifest fields {sorted(clash)} are written by SnapshotWriter")
@@ -209,6 +226,7 @@ class SnapshotWriter:
             },
             "esearch": list(self._esearch),
             "efetch": list(self._efetch),
+            "resolved": list(self._resolved),
             "files": dict(sorted(self._files.items())),
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -234,6 +252,7 @@ class Snapshot:
     ids: tuple[str, ...]
     efetch_files: tuple[Path, ...]
     esearch_files: tuple[Path, ...]
+    resolved_files: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -242,6 +261,11 @@ class Snapshot:
     def payloads(self) -> Iterator[bytes]:
         """The efetch payloads exactly as received, in batch order (checksums re-checked)."""
         for path in self.efetch_files:
+            yield self._read(path)
+
+    def resolved_payloads(self) -> Iterator[bytes]:
+        """efetch payloads of records fetched by identifier for other sources (not the search)."""
+        for path in self.resolved_files:
             yield self._read(path)
 
     def esearch_payloads(self) -> Iterator[bytes]:
@@ -308,6 +332,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         ids=ids,
         efetch_files=tuple(folder / item for item in manifest.get("efetch", [])),
         esearch_files=tuple(folder / item for item in manifest.get("esearch", [])),
+        resolved_files=tuple(folder / item for item in manifest.get("resolved", [])),
     )
 
 

@@ -23,7 +23,9 @@ list of PMIDs (served for that exact string). Otherwise the term is evaluated he
   keywords. Matching is on whole words (letters and digits), case-insensitive; a phrase must sit
   inside one heading or keyword, not across two.
 - A record's publication date (``pdat``) is its journal issue date (missing month/day = 1);
-  ``edat`` is its "entrez" history date, else the publication date.
+  ``edat`` is its "entrez" history date, else the publication date. A stored record with no
+  date at all (possible only in a store rendered from partial metadata: every real PubMed
+  record has one) is inside every mindate/maxdate window, since nothing says it is outside.
 
 Also a CLI: ``litreview fake-eutils --store DIR | --synthetic N [--port N] [--rate-limit]
 [--fault SPEC ...]`` prints its base URL and serves until Ctrl-C.
@@ -1101,7 +1103,7 @@ class _Handler(BaseHTTPRequestHandler):
         for pmid in pmids:
             record = records[pmid]
             day = record.pdat if datetype == "pdat" else record.edat
-            if day is not None and low <= day <= high:
+            if day is None or low <= day <= high:
                 kept.append(pmid)
         label = "Date - Publication" if datetype == "pdat" else "Date - Entry"
         clause = f"{low:%Y/%m/%d}:{high:%Y/%m/%d}[{label}]"
