@@ -11,9 +11,11 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/identify.smk"
+include: "workflow/rules/screen.smk"
 
 
 rule all:
+    default_target: True
     input:
         get_final_output(),
-    default_target: True

@@ -27,3 +27,16 @@ def configure(log_path: str | Path | None = None, *, level: int = logging.INFO) 
         logger.addHandler(handler)
     logger.propagate = False
     return logger
+
+
+def run_step(log_path: str | Path | None, step, *args, **kwargs):
+    """Run one workflow step with logging set up; a LitReviewError ends the step with its
+    message (file, row, column, what to do) instead of a traceback."""
+    from litreview.errors import LitReviewError
+
+    logger = configure(log_path)
+    try:
+        return step(*args, **kwargs)
+    except LitReviewError as error:
+        logger.error("%s", error)
+        raise SystemExit(f"litreview: {error}") from None

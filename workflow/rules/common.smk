@@ -5,8 +5,8 @@ from pathlib import Path
 from snakemake.utils import validate
 
 from litreview.config import apply_dotted_overrides
+from litreview.identify import read_other_sources
 from litreview.snapshot import resolve_snapshot
-
 
 # `--config search.mode=live` arrives as a top-level "search.mode" key: fold it in first.
 apply_dotted_overrides(config)
@@ -28,8 +28,9 @@ def snapshot_manifest():
     if is_live():
         return []
     folder = resolve_snapshot(
-        Path(config["search"]["snapshots_dir"]) / config["search"]["database"],
+        config["search"]["snapshots_dir"],
         config["search"]["snapshot"],
+        database=config["search"]["database"],
     )
     return [str(folder / "manifest.json")]
 
@@ -37,9 +38,28 @@ def snapshot_manifest():
 def live_run_stamp():
     """A live search runs again on every invocation: its params change each time."""
     if is_live():
-        return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        return datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        )
     return None
 
 
+def other_sources_inputs():
+    """The other-sources sheet and the bibliographic files it names (their change reruns)."""
+    sheet = config["identify"]["other_sources"]
+    if not sheet:
+        return []
+    files = [sheet]
+    listed = read_other_sources(sheet)
+    for name in listed["file"].dropna():
+        files.append(str(Path(sheet).parent / name))
+    return files
+
+
 def get_final_output():
-    return [rules.records.output.records]
+    return [
+        rules.records.output.records,
+        rules.dedup.output.deduplicated,
+        rules.screen.output.queue_xlsx,
+        rules.prisma.output.png,
+    ]

@@ -1,5 +1,5 @@
 # Search: replay a snapshot (offline) or search PubMed and write a new one (live), then parse
-# the snapshot's PubMed XML into the record table.
+# the snapshot's PubMed XML into the record tables.
 
 
 rule snapshot:
@@ -7,12 +7,13 @@ rule snapshot:
         manifest=snapshot_manifest(),
     output:
         pointer="results/search/snapshot.json",
+    log:
+        "logs/search/snapshot.log",
     params:
         search=config["search"],
         entrez=config["entrez"],
+        other_sources=config["identify"]["other_sources"],
         live_run=live_run_stamp(),
-    log:
-        "logs/search/snapshot.log",
     script:
         "../scripts/snapshot.py"
 
@@ -26,6 +27,7 @@ rule records:
             caption="../report/records.rst",
             category="1. Search",
         ),
+        resolved="results/search/resolved.tsv",
     log:
         "logs/search/records.log",
     script:

@@ -1,0 +1,321 @@
+"""One function per workflow step: paths and config sections in, files out.
+
+The workflow's scripts call these (a few lines each); tests can call them without Snakemake.
+Every output is written atomically, and every report repeats the snapshot's origin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from litreview import io
+from litreview.errors import IncompleteResultError
+from litreview.records import parse_pubmed_xml, records_table
+from litreview.snapshot import Snapshot, load_snapshot, resolve_snapshot
+
+logger = logging.getLogger(__name__)
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def choose_snapshot(
+    search: Mapping[str, Any],
+    entrez: Mapping[str, Any],
+    pointer_path: str | Path,
+    *,
+    other_sources: str | Path | None = None,
+) -> Path:
+    """Offline: the configured snapshot. Live: a new one from NCBI (with the other sources'
+    PMIDs and DOIs resolved into it). Either way it is verified, and a pointer file records
+    which snapshot the rest of the run replays."""
+    snapshots_root = Path(search["snapshots_dir"])
+    if search["mode"] == "live":
+        from litreview.entrez import EntrezSettings  # the network only in live mode
+        from litreview.identify import read_other_sources, requested_dois, requested_pmids
+        from litreview.search import run_search
+
+        pmids: list[str] = []
+        dois: list[str] = []
+        if other_sources is not None:
+            sheet = read_other_sources(other_sources)
+            pmids, dois = requested_pmids(sheet), requested_dois(sheet)
+        settings = EntrezSettings(
+            email=entrez["email"],
+            tool=entrez["tool"],
+            base_url=entrez["base_url"],
+            batch_size=entrez["batch_size"],
+            max_tries=entrez["max_tries"],
+            timeout=entrez["timeout"],
+        )
+        folder = run_search(
+            settings,
+            search["query"],
+            mindate=search["mindate"],
+            maxdate=search["maxdate"],
+            datetype=search["datetype"],
+            snapshots_root=snapshots_root,
+            resolve_pmids=pmids,
+            resolve_dois=dois,
+        )
+    else:
+        folder = resolve_snapshot(snapshots_root, search["snapshot"], database=search["database"])
+    snapshot = load_snapshot(folder)
+    manifest = snapshot.manifest
+    pointer = {
+        "mode": search["mode"],
+        "snapshot": folder.as_posix(),
+        "name": snapshot.name,
+        "origin": manifest.get("origin"),
+        "retrieved_at": manifest.get("retrieved_at"),
+        "query": manifest.get("query"),
+        "query_translation": manifest.get("query_translation"),
+        "date_window": manifest.get("date_window"),
+        "count": manifest.get("count"),
+    }
+    if search["mode"] == "offline" and manifest.get("query") != search["query"]:
+        logger.warning(
+            "snapshot %s was taken with another query than config search.query; it is replayed "
+            "as it is (run live to search with the configured query)",
+            snapshot.name,
+        )
+    io.write_text(pointer_path, json.dumps(pointer, indent=2, ensure_ascii=False) + "\n")
+    logger.info(
+        "replaying snapshot %s (%s records): %s",
+        snapshot.name,
+        manifest.get("count"),
+        manifest.get("origin"),
+    )
+    return folder
+
+
+def read_pointer(pointer_path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(pointer_path).read_text(encoding="utf-8"))
+
+
+def _parse_payloads(snapshot: Snapshot, payloads, label: str) -> pd.DataFrame:
+    records = []
+    for number, payload in enumerate(payloads, start=1):
+        records.extend(parse_pubmed_xml(payload, source=f"{snapshot.path}/{label} #{number}"))
+    return records_table(records)
+
+
+def snapshot_records(
+    pointer_path: str | Path, records_path: str | Path, resolved_path: str | Path
+) -> pd.DataFrame:
+    """Parse the snapshot's PubMed XML into records.tsv (the search) and resolved.tsv (records
+    fetched for other sources). The search's records must be exactly its ID list."""
+    snapshot = load_snapshot(read_pointer(pointer_path)["snapshot"])
+    records = _parse_payloads(snapshot, snapshot.payloads(), "efetch")
+    parsed, expected = set(records["pmid"]), set(snapshot.ids)
+    if parsed != expected or len(records) != len(snapshot.ids):
+        missing = sorted(expected - parsed, key=int)[:20]
+        extra = sorted(parsed - expected, key=int)[:20]
+        raise IncompleteResultError(
+            f"{snapshot.path}: the payloads hold {len(records)} records for {len(snapshot.ids)} "
+            f"PMIDs (missing: {missing or 'none'}; unexpected: {extra or 'none'}); the snapshot "
+            "is inconsistent: take a new one"
+        )
+    resolved = _parse_payloads(snapshot, snapshot.resolved_payloads(), "resolved")
+    io.write_table(records_path, records)
+    io.write_table(resolved_path, resolved)
+    return records
+
+
+# --- identify and deduplicate ----------------------------------------------------------------
+
+
+def identify_records(
+    records_path: str | Path,
+    resolved_path: str | Path,
+    other_sources: str | Path | None,
+    identified_path: str | Path,
+    unresolved_path: str | Path,
+    *,
+    csv_mappings: Mapping[str, Mapping[str, str]] | None = None,
+) -> pd.DataFrame:
+    from litreview.identify import identify, read_other_sources
+    from litreview.importers import read_bibliographic_file
+
+    search_records = io.read_table(records_path)
+    resolved = io.read_table(resolved_path)
+    pool = pd.concat([search_records, resolved], ignore_index=True)
+    mappings = dict(csv_mappings or {})
+
+    def read_file(path: Path, file_format: object) -> pd.DataFrame:
+        name = None if file_format is None or pd.isna(file_format) else str(file_format)
+        mapping = mappings.get(name) if name else None
+        if mapping is not None:
+            return read_bibliographic_file(path, "csv", mapping=dict(mapping))
+        return read_bibliographic_file(path, name)
+
+    sheet = read_other_sources(other_sources) if other_sources else None
+    result = identify(
+        search_records,
+        sheet,
+        sheet_path=other_sources,
+        resolver_records=pool,
+        read_file=read_file,
+    )
+    io.write_table(identified_path, result.identified)
+    io.write_table(unresolved_path, result.unresolved)
+    if len(result.unresolved):
+        logger.warning(
+            "%d other-source identifier(s) not resolved (see %s)",
+            len(result.unresolved),
+            unresolved_path,
+        )
+    return result.identified
+
+
+def deduplicate_records(
+    identified_path: str | Path,
+    settings: Mapping[str, Any] | None,
+    deduplicated_path: str | Path,
+    duplicates_path: str | Path,
+    clusters_path: str | Path,
+    summary_path: str | Path,
+    *,
+    origin: str | None,
+) -> None:
+    from litreview.dedup import DedupSettings, deduplicate
+
+    identified = io.read_table(identified_path)
+    identified["year"] = pd.to_numeric(identified["year"]).astype("Int64")
+    result = deduplicate(identified, DedupSettings.from_mapping(settings))
+    clusters = result.records
+    members = clusters.merge(
+        identified[["record_id", "method", "found_via"]], on="record_id", how="left"
+    )
+    grouped = members.groupby("cluster_id", sort=False)
+    sources = grouped["found_via"].agg(lambda values: "; ".join(dict.fromkeys(values.dropna())))
+    record_ids = grouped["record_id"].agg(lambda values: "; ".join(values))
+    deduplicated = result.deduplicated.copy()
+    deduplicated["sources"] = deduplicated["record_id"].map(sources)
+    deduplicated["group_records"] = deduplicated["record_id"].map(record_ids)
+    io.write_table(deduplicated_path, deduplicated)
+    io.write_table(duplicates_path, result.duplicates)
+    io.write_table(clusters_path, clusters)
+    rules = result.duplicates["rule"].value_counts().sort_index()
+    lines = [
+        "# Deduplication",
+        "",
+        f"Snapshot origin: {origin}",
+        "",
+        f"- records in: {result.records_in}",
+        f"- duplicates removed: {result.duplicates_removed}",
+        f"- records out: {result.records_out}",
+        "",
+        "| rule | merges |",
+        "| --- | ---: |",
+        *[f"| {rule} | {n} |" for rule, n in rules.items()],
+        "",
+        f"Every merge, with its rule and score: `{Path(duplicates_path).as_posix()}`.",
+        "",
+    ]
+    io.write_text(summary_path, "\n".join(lines))
+
+
+# --- screening and PRISMA ---------------------------------------------------------------------
+
+
+def screen_records(
+    deduplicated_path: str | Path,
+    clusters_path: str | Path,
+    screening: Mapping[str, Any],
+    screened_path: str | Path,
+    overrules_path: str | Path,
+    conflicts_path: str | Path,
+    queue_csv_path: str | Path,
+    queue_xlsx_path: str | Path,
+) -> pd.DataFrame:
+    from litreview.screen import (
+        DECISIONS,
+        STAGES,
+        RecordIndex,
+        ScreeningSettings,
+        build_queue,
+        read_decisions,
+        screen,
+    )
+    from litreview.sheets import write_queue_xlsx
+
+    records = io.read_table(deduplicated_path)
+    clusters = io.read_table(clusters_path)
+    settings = ScreeningSettings.from_config(screening)
+    merged_into = dict(zip(clusters["record_id"], clusters["cluster_id"], strict=True))
+    index = RecordIndex.build(records, merged_into)
+    categories = [category.name for category in settings.categories]
+    decisions = read_decisions(
+        screening.get("sheets") or [], index, reasons=settings.reasons, categories=categories
+    )
+    result = screen(records, decisions, settings)
+    queue = build_queue(result.screened, records)
+    io.write_table(screened_path, result.screened)
+    io.write_table(overrules_path, result.overrules)
+    io.write_table(conflicts_path, result.conflicts)
+    io.write_table(queue_csv_path, queue)
+    write_queue_xlsx(
+        queue_xlsx_path,
+        queue,
+        stages=STAGES,
+        decisions=DECISIONS,
+        reasons=tuple(settings.reasons),
+        categories=tuple(categories),
+    )
+    logger.info(
+        "screened %d records: %s; %d in the queue",
+        len(result.screened),
+        result.screened["status"].value_counts().to_dict(),
+        len(queue),
+    )
+    return result.screened
+
+
+def prisma_outputs(
+    identified_path: str | Path,
+    clusters_path: str | Path,
+    screened_path: str | Path,
+    screening: Mapping[str, Any],
+    prisma_config: Mapping[str, Any],
+    csv_path: str | Path,
+    svg_path: str | Path,
+    png_path: str | Path,
+    *,
+    origin: str | None,
+    title: str | None,
+    other_labels: Mapping[str, str] | None = None,
+) -> None:
+    from litreview.flow import prisma_counts
+    from litreview.prisma import draw, require_consistent, write_template_csv
+    from litreview.screen import ScreeningSettings
+
+    settings = ScreeningSettings.from_config(screening)
+    counts, extras = prisma_counts(
+        io.read_table(identified_path),
+        io.read_table(clusters_path),
+        io.read_table(screened_path),
+        reason_texts=settings.reasons,
+        other_labels=other_labels,
+        previous_studies=int(prisma_config.get("previous_studies", 0)),
+        previous_reports=int(prisma_config.get("previous_reports", 0)),
+    )
+    require_consistent(counts)
+    write_template_csv(counts, csv_path)
+    note = f"Snapshot: {origin}" if origin else None
+    if extras["other_duplicates"]:
+        note = (note + "\n" if note else "") + (
+            f"{extras['other_duplicates']} of {extras['other_identified']} records found by other "
+            "methods duplicated records found earlier and are not counted again."
+        )
+    draw(counts, svg_path, png_path, title=title, origin_note=note)
+
+
+def origin_of(pointer_path: str | Path) -> str | None:
+    return read_pointer(pointer_path).get("origin")

@@ -1,0 +1,49 @@
+# Screen: automatic criteria and reviewers' decisions, the queue, and the PRISMA 2020 flow.
+
+
+rule screen:
+    input:
+        deduplicated=rules.dedup.output.deduplicated,
+        clusters=rules.dedup.output.clusters,
+        sheets=config["screening"]["sheets"],
+    output:
+        screened=report(
+            "results/screening/screened.tsv",
+            caption="../report/screened.rst",
+            category="3. Screening",
+        ),
+        overrules="results/screening/overrules.tsv",
+        conflicts="results/screening/conflicts.tsv",
+        queue_csv="results/screening/queue.csv",
+        queue_xlsx="results/screening/queue.xlsx",
+    log:
+        "logs/screen/screen.log",
+    params:
+        screening=config["screening"],
+    script:
+        "../scripts/screen.py"
+
+
+rule prisma:
+    input:
+        identified=rules.identify.output.identified,
+        clusters=rules.dedup.output.clusters,
+        screened=rules.screen.output.screened,
+        pointer=rules.snapshot.output.pointer,
+    output:
+        csv="results/prisma/prisma.csv",
+        svg=report(
+            "results/prisma/prisma.svg",
+            caption="../report/prisma.rst",
+            category="3. Screening",
+        ),
+        png="results/prisma/prisma.png",
+    log:
+        "logs/screen/prisma.log",
+    params:
+        screening=config["screening"],
+        prisma=config["prisma"],
+        title=config["review"]["title"],
+        other_labels=config["prisma"]["other_labels"],
+    script:
+        "../scripts/prisma.py"

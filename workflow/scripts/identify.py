@@ -1,0 +1,15 @@
+"""Join the search's records with the records found by other methods."""
+
+from litreview import stages
+from litreview.log import run_step
+
+run_step(
+    snakemake.log[0],
+    stages.identify_records,
+    snakemake.input.records,
+    snakemake.input.resolved,
+    snakemake.params.other_sources,
+    snakemake.output.identified,
+    snakemake.output.unresolved,
+    csv_mappings=snakemake.params.csv_mappings,
+)
