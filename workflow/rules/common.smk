@@ -44,15 +44,18 @@ def live_run_stamp():
     return None
 
 
-def other_sources_inputs():
-    """The other-sources sheet and the bibliographic files it names (their change reruns)."""
+def other_sources_sheet():
+    """The other-sources sheet, if the review has one (a list: empty or one path)."""
     sheet = config["identify"]["other_sources"]
-    if not sheet:
-        return []
-    files = [sheet]
-    listed = read_other_sources(sheet)
-    for name in listed["file"].dropna():
-        files.append(str(Path(sheet).parent / name))
+    return [sheet] if sheet else []
+
+
+def other_sources_files():
+    """The bibliographic files the other-sources sheet names (their change reruns)."""
+    files = []
+    for sheet in other_sources_sheet():
+        listed = read_other_sources(sheet)
+        files += [str(Path(sheet).parent / name) for name in listed["file"].dropna()]
     return files
 
 

@@ -5,7 +5,8 @@ rule identify:
     input:
         records=rules.records.output.records,
         resolved=rules.records.output.resolved,
-        sheets=other_sources_inputs(),
+        other_sources=other_sources_sheet(),
+        files=other_sources_files(),
     output:
         identified=report(
             "results/identified.tsv",
@@ -15,8 +16,9 @@ rule identify:
         unresolved="results/identify/unresolved.tsv",
     log:
         "logs/identify/identify.log",
+    conda:
+        "../envs/litreview.yaml"
     params:
-        other_sources=config["identify"]["other_sources"],
         csv_mappings=config["identify"]["csv_mappings"],
     script:
         "../scripts/identify.py"
@@ -41,6 +43,8 @@ rule dedup:
         summary="results/dedup/summary.md",
     log:
         "logs/identify/dedup.log",
+    conda:
+        "../envs/litreview.yaml"
     params:
         settings=config["dedup"],
     script:

@@ -18,6 +18,8 @@ rule screen:
         queue_xlsx="results/screening/queue.xlsx",
     log:
         "logs/screen/screen.log",
+    conda:
+        "../envs/litreview.yaml"
     params:
         screening=config["screening"],
     script:
@@ -40,6 +42,8 @@ rule prisma:
         png="results/prisma/prisma.png",
     log:
         "logs/screen/prisma.log",
+    conda:
+        "../envs/litreview.yaml"
     params:
         screening=config["screening"],
         prisma=config["prisma"],

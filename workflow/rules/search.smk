@@ -5,14 +5,16 @@
 rule snapshot:
     input:
         manifest=snapshot_manifest(),
+        other_sources=other_sources_sheet() if is_live() else [],
     output:
         pointer="results/search/snapshot.json",
     log:
         "logs/search/snapshot.log",
+    conda:
+        "../envs/litreview.yaml"
     params:
         search=config["search"],
         entrez=config["entrez"],
-        other_sources=config["identify"]["other_sources"],
         live_run=live_run_stamp(),
     script:
         "../scripts/snapshot.py"
@@ -30,5 +32,7 @@ rule records:
         resolved="results/search/resolved.tsv",
     log:
         "logs/search/records.log",
+    conda:
+        "../envs/litreview.yaml"
     script:
         "../scripts/records.py"

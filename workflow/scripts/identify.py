@@ -8,7 +8,7 @@ run_step(
     stages.identify_records,
     snakemake.input.records,
     snakemake.input.resolved,
-    snakemake.params.other_sources,
+    (snakemake.input.other_sources or [None])[0],
     snakemake.output.identified,
     snakemake.output.unresolved,
     csv_mappings=snakemake.params.csv_mappings,

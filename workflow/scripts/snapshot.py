@@ -9,5 +9,5 @@ run_step(
     snakemake.params.search,
     snakemake.params.entrez,
     snakemake.output.pointer,
-    other_sources=snakemake.params.other_sources,
+    other_sources=(snakemake.input.other_sources or [None])[0],
 )
