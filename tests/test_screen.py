@@ -334,6 +334,16 @@ def test_statuses_overrules_and_categories(tmp_path: Path) -> None:
     assert screened.loc["pubmed:104", "suggested_category"] == "exosome"
     assert screened.loc["other:ref-1", "status"] == "included"
     assert result.overrules["record_id"].tolist() == ["pubmed:102"]
+
+
+def test_a_reviewer_excluding_what_a_criterion_excludes_is_no_overrule(tmp_path: Path) -> None:
+    decisions = _decisions(tmp_path, "103,title_abstract,exclude,wrong_population,A,,\n")
+    result = screen(RECORDS, decisions, SETTINGS)
+    row = result.screened.set_index("record_id").loc["pubmed:103"]
+    assert row["auto_decision"] == "exclude"
+    assert (row["status"], row["reason"]) == ("excluded_title_abstract", "wrong_population")
+    assert bool(row["overruled"]) is False
+    assert result.overrules.empty
     assert result.conflicts[["record_id", "resolved_as"]].values.tolist() == [
         ["pubmed:104", "include"]
     ]

@@ -531,8 +531,9 @@ def screen(
                 )
         title_abstract, full_text = stage_results["title_abstract"], stage_results["full_text"]
         status, reason = _status(auto_decision, auto_reason, title_abstract, full_text)
+        # An overrule: a reviewer lets through a record an automatic criterion would exclude.
         manual = [result for result in (title_abstract, full_text) if result and result.decision]
-        overruled = bool(failures) and bool(manual)
+        overruled = bool(failures) and any(result.decision != "exclude" for result in manual)
         if overruled:
             last = full_text if full_text and full_text.decision else title_abstract
             overrules.append(
