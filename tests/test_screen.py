@@ -334,6 +334,9 @@ def test_statuses_overrules_and_categories(tmp_path: Path) -> None:
     assert screened.loc["pubmed:104", "suggested_category"] == "exosome"
     assert screened.loc["other:ref-1", "status"] == "included"
     assert result.overrules["record_id"].tolist() == ["pubmed:102"]
+    assert result.conflicts[["record_id", "resolved_as"]].values.tolist() == [
+        ["pubmed:104", "include"]
+    ]
 
 
 def test_a_reviewer_excluding_what_a_criterion_excludes_is_no_overrule(tmp_path: Path) -> None:
@@ -344,9 +347,6 @@ def test_a_reviewer_excluding_what_a_criterion_excludes_is_no_overrule(tmp_path:
     assert (row["status"], row["reason"]) == ("excluded_title_abstract", "wrong_population")
     assert bool(row["overruled"]) is False
     assert result.overrules.empty
-    assert result.conflicts[["record_id", "resolved_as"]].values.tolist() == [
-        ["pubmed:104", "include"]
-    ]
 
 
 def test_unresolved_conflicts_stay_in_the_queue_with_their_description(tmp_path: Path) -> None:
