@@ -188,6 +188,9 @@ def deduplicate_records(
 
     identified = io.read_table(identified_path)
     identified["year"] = pd.to_numeric(identified["year"]).astype("Int64")
+    # The search's own PubMed records are kept over copies found by other methods.
+    searched = identified["record_id"].str.startswith("pubmed:")
+    identified["source"] = searched.map({True: "pubmed", False: "other"}).astype("string")
     result = deduplicate(identified, DedupSettings.from_mapping(settings))
     clusters = result.records
     members = clusters.merge(

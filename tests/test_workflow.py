@@ -1,0 +1,147 @@
+"""End-to-end Snakemake runs in temporary folders: the synthetic review with known answers
+(tests/review/expected.yaml), and this repository's own review on its committed snapshot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from litreview import io
+from litreview.entrez import EntrezSettings
+from litreview.search import run_search
+from litreview.testing.eutils import EutilsServer
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+REVIEW = Path(__file__).parent / "review"
+EXPECTED = yaml.safe_load((REVIEW / "expected.yaml").read_text(encoding="utf-8"))
+
+
+def run_workflow(directory: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(directory),
+        "--cores",
+        "1",
+        *arguments,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def synthetic_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic review in a fresh folder, with a snapshot taken through the live code
+    path from the local E-utilities server, then run once."""
+    folder = tmp_path_factory.mktemp("review")
+    shutil.copytree(REVIEW / "config", folder / "config")
+    config = yaml.safe_load((folder / "config" / "config.yaml").read_text(encoding="utf-8"))
+    store = tmp_path_factory.mktemp("store")
+    shutil.copy(REVIEW / "pubmed.xml", store / "pubmed.xml")
+    pmids = [str(pmid) for pmid in range(1001, 1064)]
+    (store / "queries.json").write_text(json.dumps({config["search"]["query"]: pmids}))
+    with EutilsServer(store) as server:
+        settings = EntrezSettings(
+            email="tests@example.org", base_url=server.base_url, requests_per_second=1000.0
+        )
+        run_search(
+            settings,
+            config["search"]["query"],
+            mindate=config["search"]["mindate"],
+            maxdate=config["search"]["maxdate"],
+            snapshots_root=folder / "resources" / "snapshots",
+            origin="synthetic test review (tests/review)",
+            progress=False,
+        )
+    run_workflow(folder)
+    return folder
+
+
+def _prisma(folder: Path) -> dict[str, str]:
+    table = pd.read_csv(folder / "results" / "prisma" / "prisma.csv", dtype=str)
+    return dict(zip(table["data"], table["n"], strict=True))
+
+
+def test_every_prisma_number_of_the_synthetic_review(synthetic_review: Path) -> None:
+    prisma = _prisma(synthetic_review)
+    for box, expected in EXPECTED["prisma"].items():
+        assert prisma[box] == str(expected), box
+
+
+def test_statuses_categories_overrules_queue_and_unresolved(synthetic_review: Path) -> None:
+    results = synthetic_review / "results"
+    screened = io.read_table(results / "screening" / "screened.tsv")
+    assert screened["status"].value_counts().to_dict() == EXPECTED["status"]
+    included = screened[screened["status"] == "included"]
+    assert included["category"].value_counts().to_dict() == EXPECTED["categories"]
+    overrules = io.read_table(results / "screening" / "overrules.tsv")
+    assert overrules["record_id"].tolist() == EXPECTED["overrules"]
+    queue = pd.read_csv(results / "screening" / "queue.csv", dtype=str)
+    assert sorted(queue["record"]) == EXPECTED["queue"]
+    unresolved = io.read_table(results / "identify" / "unresolved.tsv")
+    assert unresolved["source_id"].tolist() == EXPECTED["unresolved"]
+    conflicts = io.read_table(results / "screening" / "conflicts.tsv")
+    assert sorted(conflicts["record_id"]) == ["pubmed:1001", "pubmed:1063"]
+    assert (results / "prisma" / "prisma.svg").stat().st_size > 10_000
+
+
+def test_a_rerun_from_scratch_is_byte_identical(synthetic_review: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(synthetic_review / "config", again / "config")
+    shutil.copytree(synthetic_review / "resources", again / "resources")
+    run_workflow(again)
+    first = sorted(
+        p.relative_to(synthetic_review)
+        for p in (synthetic_review / "results").rglob("*")
+        if p.is_file()
+    )
+    second = sorted(p.relative_to(again) for p in (again / "results").rglob("*") if p.is_file())
+    assert first == second
+    for relative in first:
+        if relative.suffix in {".xlsx", ".png"}:  # zip and PNG metadata carry timestamps
+            continue
+        assert (synthetic_review / relative).read_bytes() == (again / relative).read_bytes(), (
+            relative
+        )
+
+
+def test_the_reviewers_sheets_are_never_written(synthetic_review: Path) -> None:
+    for name in ("screening_A.csv", "screening_B.xlsx", "other_sources.tsv", "embase.ris"):
+        assert (synthetic_review / "config" / name).read_bytes() == (
+            REVIEW / "config" / name
+        ).read_bytes()
+
+
+def test_this_review_runs_offline_on_its_committed_snapshot(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    shutil.copytree(REPO / "resources" / "snapshots", tmp_path / "resources" / "snapshots")
+    run_workflow(tmp_path)
+    results = tmp_path / "results"
+    snapshot = json.loads((results / "search" / "snapshot.json").read_text())
+    assert snapshot["origin"].startswith("RECONSTRUCTED, not an NCBI response")
+    records = io.read_table(results / "records.tsv")
+    assert len(records) == snapshot["count"] == 26
+    prisma = _prisma(tmp_path)
+    assert int(prisma["database_results"]) == 26
+    screened = io.read_table(results / "screening" / "screened.tsv")
+    excluded = screened[screened["status"].str.startswith("excluded")]
+    # The reconstruction's excluded candidates appear with their reasons.
+    assert set(excluded["reason"]) == {"review"}
+    assert len(excluded) == 9
+    assert "RECONSTRUCTED" in (results / "prisma" / "prisma.svg").read_text()
+    assert "RECONSTRUCTED" in (results / "dedup" / "summary.md").read_text()
