@@ -236,6 +236,195 @@ def _write_tsv(path: Path, rows: list[dict[str, str]], columns: list[str], sep: 
         writer.writerows(rows)
 
 
+# --- extraction sheets -------------------------------------------------------------------------
+# The reconstruction's free text mapped onto the controlled vocabularies of config
+# `extraction.vocabularies`, only where the text says so; otherwise the code stays empty and the
+# text is kept in the free-text column beside it.
+
+_DISEASE_RULES = [
+    ("complication", "ia_complications"),
+    ("sham", "ia_complications"),
+    ("no induced stroke", "ia_complications"),
+    ("traumatic brain", "traumatic_brain_injury"),
+    ("intracerebral hem", "intracerebral_hemorrhage"),
+    ("glio", "glioma"),
+    ("alzheimer", "alzheimer"),
+    ("parkinson", "parkinson"),
+    ("hypoxic-ischaemic", "hypoxic_ischemic_injury"),
+    ("multiple system atrophy", "multiple_system_atrophy"),
+    ("msa-", "multiple_system_atrophy"),
+    ("supranuclear palsy", "progressive_supranuclear_palsy"),
+    ("epilep", "epilepsy"),
+    ("focal brain injury", "other"),
+    ("isch", "ischemic_stroke"),
+    ("infarct", "ischemic_stroke"),
+    ("mcao", "ischemic_stroke"),
+    ("photothrombotic", "ischemic_stroke"),
+    ("embolic", "ischemic_stroke"),
+    ("stroke", "ischemic_stroke"),
+]
+_TISSUE_RULES = [
+    ("cord blood", "umbilical_cord_blood"),
+    ("ucb", "umbilical_cord_blood"),
+    ("umbilical tissue", "umbilical_cord"),
+    ("cord matrix", "umbilical_cord"),
+    ("adipose", "adipose"),
+    ("peripheral blood", "peripheral_blood"),
+    ("endothelial", "endothelial"),
+    ("cec", "endothelial"),
+    ("hes-derived", "embryonic"),
+    ("neural progenitor", "neural_stem_progenitor"),
+    ("nsc", "neural_stem_progenitor"),
+    ("npc", "neural_stem_progenitor"),
+    ("glial-restricted", "neural_stem_progenitor"),
+    ("bone marrow", "bone_marrow"),
+    ("marrow stromal", "bone_marrow"),
+    ("bmsc", "bone_marrow"),
+    ("bmmnc", "bone_marrow"),
+    ("bm-", "bone_marrow"),
+    ("bm ", "bone_marrow"),
+]
+_MODIFICATION_RULES = [
+    ("none", "none"),
+    ("preconditioned", "preconditioned"),
+    ("genetically_modified", "genetically_modified"),
+    ("overexpression", "genetically_modified"),
+    ("lentiviral", "genetically_modified"),
+    ("gene", "genetically_modified"),
+    ("purified", "purified"),
+    ("immunoselection", "purified"),
+    ("loaded", "loaded"),
+    ("loading", "loaded"),
+    ("infected with", "loaded"),
+]
+_SPECIES = ["mouse", "rat", "dog", "human", "pig", "sheep", "monkey", "rabbit"]
+
+
+def _code(text: str, rules: list[tuple[str, str]]) -> str:
+    lowered = (text or "").lower()
+    for needle, code in rules:
+        if needle in lowered:
+            return code
+    return ""
+
+
+def _species(text: str) -> tuple[str, str]:
+    """First species named, and a note if the row names more than one."""
+    lowered = (text or "").lower()
+    found = sorted(
+        {name: lowered.find(name) for name in _SPECIES if name in lowered}.items(),
+        key=lambda item: item[1],
+    )
+    if not found:
+        return "", ""
+    extra = [name for name, _ in found[1:]]
+    return found[0][0], (f"also {', '.join(extra)}" if extra else "")
+
+
+def _origin(row: dict[str, str], clinical: bool) -> str:
+    origin = (row.get("cell_origin") or "").lower()
+    cells = (row.get("cell_type") or row.get("cell_or_vesicle_type") or "").lower()
+    if clinical:
+        return {"autologous": "autologous", "allogeneic_human": "allogeneic"}.get(origin, "")
+    if origin.startswith("human"):
+        return "human"
+    mapped = {
+        "animal_allogeneic": "animal_allogeneic",
+        "autologous": "animal_autologous",
+        "syngeneic": "animal_syngeneic",
+    }.get(origin)
+    if mapped:
+        return mapped
+    if "human" in cells or re.search(r"\bh[A-Z]", row.get("cell_type") or ""):
+        return "human"
+    if re.search(r"\b(rat|mouse|balb/c)\b", cells):
+        return "animal_unspecified"
+    return ""
+
+
+def _leading_int(text: str) -> str:
+    match = re.match(r"\s*[Nn]?\s*=?\s*(\d+)\b", text or "")
+    return match.group(1) if match else ""
+
+
+def _readable(kind: str, text: str) -> bool:
+    from litreview import units
+
+    try:
+        (units.parse_dose if kind == "dose" else units.parse_timing)(text)
+    except units.UnitParseError:
+        return False
+    return True
+
+
+def extraction_rows() -> list[dict[str, str]]:
+    """One extraction row per included study (a study listed twice takes the row of
+    other_exosome_clinical.csv, which names its disease group)."""
+    chosen: dict[str, dict[str, str]] = {}
+    for row in study_rows():
+        if row["file"] == "excluded_candidates.csv":
+            continue
+        fields = record_fields(row)
+        identity = str(fields["pmid"] or fields["doi"] or (fields["title"] or "").lower())
+        if not identity:
+            identity = row["study_id"]
+        if identity in chosen and row["file"] == "preclinical_stroke.csv":
+            continue
+        chosen[identity] = row
+    rows = []
+    for row in chosen.values():
+        clinical = row.get("set") == "C"
+        category = _CATEGORY_BY_SET.get(row.get("set", ""), "preclinical_stem_cell")
+        disease_text = row.get("disease") or row.get("stroke_model") or ""
+        disease = _code(disease_text, _DISEASE_RULES)
+        if not disease and row["file"] == "preclinical_stroke.csv":
+            disease = "ischemic_stroke"  # the file lists ischemic-stroke studies
+        species, species_note = _species(row.get("species", ""))
+        cells = row.get("cell_type") or row.get("cell_or_vesicle_type") or ""
+        notes = [note for note in [species_note] if note]
+        dose = row.get("dose_as_reported", "")
+        if dose and not _readable("dose", dose):
+            notes.append(f"dose as worded (not machine-readable): {dose}")
+            dose = ""
+        timing = row.get("timing_as_reported", "")
+        if timing and not _readable("timing", timing):
+            notes.append(f"timing as worded (not machine-readable): {timing}")
+            timing = ""
+        modification_text = row.get("modification", "")
+        rows.append(
+            {
+                "study": record_key(row),
+                "label": row["study_id"],
+                "category": category,
+                "disease": disease,
+                "disease_text": disease_text,
+                "species": "human" if clinical else species,
+                "weight_kg": "",
+                "cell_type": cells,
+                "tissue_source": _code(cells, _TISSUE_RULES),
+                "tissue_text": cells,
+                "origin": _origin(row, clinical),
+                "modification": _code(modification_text, _MODIFICATION_RULES),
+                "modification_aim": modification_text,
+                "dose_as_reported": dose,
+                "timing_as_reported": timing,
+                "artery": row.get("artery", ""),
+                "labelling": row.get("labeling", ""),
+                "mechanisms": "",
+                "outcome": row.get("main_outcome", ""),
+                "adverse_events": row.get("adverse_events", ""),
+                "design": row.get("design", "") if clinical else "",
+                "n": _leading_int(row.get("n", "")) if clinical else "",
+                "registry_id": (row.get("nct") or "").strip() if clinical else "",
+                "clinical_source": _origin(row, True) if clinical else "",
+                "note": "; ".join(
+                    [*notes, f"RECONSTRUCTED from resources/reconstruction/{row['file']}"]
+                ),
+            }
+        )
+    return rows
+
+
 if __name__ == "__main__":
     config = HERE.parent.parent / "config"
     count = write_other_sources(config / "other_sources.tsv")
@@ -246,7 +435,11 @@ if __name__ == "__main__":
         ["record", "stage", "decision", "reason", "category", "reviewer", "date", "note"],
         sep=",",
     )
+    extraction = extraction_rows()
+    (config / "extraction").mkdir(exist_ok=True)
+    _write_tsv(config / "extraction" / "studies.csv", extraction, list(extraction[0]), sep=",")
     print(
+        f"config/extraction/studies.csv: {len(extraction)} rows; "
         f"config/other_sources.tsv: {count} rows; config/screening.csv: {len(decisions)} rows; "
         f"PubMed records: {len(pubmed_records())}"
     )
