@@ -13,6 +13,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/identify.smk"
 include: "workflow/rules/screen.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -631,3 +631,10 @@ def test_metrics_round_trip_through_the_file(tmp_path: Path) -> None:
     result = audit(PUBLISHED, read_metrics(path), config, coverage=FULL)
     assert list(result.targets["status"]) == ["match", "not computable"]
     assert target_row(result, "min")["explanation"] == "no dose parsed"
+
+
+def test_metrics_written_as_the_text_na_are_not_computable(tmp_path) -> None:
+    path = tmp_path / "metrics.tsv"
+    path.write_text("metric\tvalue\tunit\tn\tdetail\nx\tNA\tstudies\t0\tno stroke studies\n")
+    metrics = read_metrics(path)
+    assert metrics["value"].isna().all()

@@ -398,6 +398,9 @@ def read_metrics(path: str | Path) -> pd.DataFrame:
     for column in METRIC_COLUMNS:
         if column not in table.columns:
             table[column] = pd.Series(pd.NA, index=table.index, dtype="string")
+    # The regenerate step writes "NA" for a metric it could not compute.
+    not_computed = table["value"].astype("string").str.strip().str.upper().isin(["NA", "NAN"])
+    table["value"] = table["value"].astype("string").mask(not_computed.fillna(False))
     seen: dict[str, int] = {}
     counts: list[Any] = []
     for index, record in enumerate(table.to_dict("records")):

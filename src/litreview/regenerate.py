@@ -538,8 +538,12 @@ def prepare(
     for index in range(len(dose_cells.records)):
         study = owner(dose_cells, index)
         per_kg = dose_cells.number(index, "cells_per_kg")
-        if per_kg is not None and per_kg <= 0:
-            raise dose_cells.error(index, "cells_per_kg", f"{per_kg!r} is not a positive dose")
+        if per_kg is not None and per_kg < 0:
+            raise dose_cells.error(index, "cells_per_kg", f"{per_kg!r} is a negative dose")
+        if per_kg == 0:
+            # A zero dose (a vehicle arm, the low end of "0 to 1x10^6") has no place on a log
+            # axis nor in per-kg statistics: it stays in doses.tsv and is left out here.
+            per_kg = None
         dose_rows.append(
             DoseRow(
                 row=index + 2,

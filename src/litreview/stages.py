@@ -322,3 +322,97 @@ def prisma_outputs(
 
 def origin_of(pointer_path: str | Path) -> str | None:
     return read_pointer(pointer_path).get("origin")
+
+
+# --- extraction, regeneration, audit ----------------------------------------------------------
+
+
+def extract_studies(
+    screened_path: str | Path,
+    clusters_path: str | Path,
+    extraction: Mapping[str, Any],
+    screening: Mapping[str, Any],
+    studies_out: str | Path,
+    doses_out: str | Path,
+    timings_out: str | Path,
+    report_out: str | Path,
+    *,
+    origin: str | None,
+) -> None:
+    from litreview.extract import (
+        ExtractionSettings,
+        normalise,
+        read_extraction,
+        validation_report,
+        write_outputs,
+    )
+    from litreview.screen import ScreeningSettings
+
+    settings = ExtractionSettings.from_config(extraction)
+    clusters = io.read_table(clusters_path)
+    categories = [c.name for c in ScreeningSettings.from_config(screening).categories]
+    sheets = read_extraction(
+        settings.studies,
+        settings.arms,
+        settings=settings,
+        screened=io.read_table(screened_path),
+        categories=categories,
+        merged_into=dict(zip(clusters["record_id"], clusters["cluster_id"], strict=True)),
+    )
+    normalised = normalise(sheets, settings)
+    report = validation_report(sheets, normalised)
+    if origin:
+        report = f"Snapshot origin: {origin}\n\n{report}"
+    write_outputs(
+        normalised,
+        report,
+        studies_path=studies_out,
+        doses_path=doses_out,
+        timings_path=timings_out,
+        report_path=report_out,
+    )
+
+
+def regenerate_outputs(
+    studies: str | Path,
+    doses: str | Path,
+    timings: str | Path,
+    config: Mapping[str, Any],
+    out_dir: str | Path,
+) -> dict[str, Path]:
+    from litreview.regenerate import RegenerationSettings, read_extraction, write_outputs
+
+    data = read_extraction(studies, doses, timings)
+    return write_outputs(data, RegenerationSettings.from_config(config), out_dir)
+
+
+def audit_outputs(
+    metrics_path: str | Path,
+    studies_path: str | Path,
+    audit_config: Mapping[str, Any],
+    csv_path: str | Path,
+    md_path: str | Path,
+    *,
+    origin: str | None,
+    title: str | None,
+) -> None:
+    from litreview.audit import (
+        AuditSettings,
+        audit,
+        coverage_from_studies,
+        load_published,
+        read_metrics,
+        require_no_differences,
+        write_audit,
+    )
+
+    settings = AuditSettings.from_config(audit_config)
+    published = load_published(audit_config["published"])
+    coverage = coverage_from_studies(
+        io.read_table(studies_path), published, settings, origin=origin
+    )
+    result = audit(published, read_metrics(metrics_path), settings, coverage=coverage)
+    write_audit(result, csv_path, md_path, title=title)
+    logger.info("audit: %s", result.status_counts())
+    if settings.strict:
+        require_no_differences(result)

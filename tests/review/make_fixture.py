@@ -248,6 +248,159 @@ def write_sheets() -> None:
         writer.writerows(OTHER_SOURCES)
 
 
+# --- extraction sheets (issue 5): designed so every count, percent, median and bin is known ---
+
+STROKE_KEYS = [str(pmid) for pmid in range(1001, 1023)] + ["other:ref-2"]  # i = 0..22
+
+
+def _stroke_row(i: int, key: str) -> dict[str, str]:
+    human = i % 2 == 0
+    origin = "human" if human else ("animal_allogeneic" if i % 4 == 1 else "animal_syngeneic")
+    if human:
+        tissue = {0: "bone_marrow", 2: "umbilical_cord", 4: "amnion"}[i % 6]
+    else:
+        tissue = "bone_marrow" if i % 4 == 1 else "fetal_brain_nsc"
+    modification, aim = {
+        0: ("preconditioned", "hypoxic preconditioning to improve survival"),
+        3: ("genetically_modified", "VEGF overexpression for angiogenesis"),
+        7: ("purified", "CD133 sorting"),
+    }.get(i, ("none", ""))
+    species = {1: "mouse", 2: "mouse", 4: "mouse", 5: "dog"}.get(i, "rat")
+    dose = {
+        0: "1 x 10^5 cells", 1: "2.5 x 10^5 cells", 2: "5 x 10^5 cells", 3: "2 x 10^5 cells",
+        4: "1 x 10^6 cells", 5: "1 x 10^6 cells/kg", 6: "5 x 10^5 cells", 8: "",
+        9: "3 x 10^5 cells/kg",
+    }.get(i, "1 x 10^6 cells")  # fmt: skip
+    weight = "0.25" if species == "rat" and i not in (8, 9) else ""
+    timing = ["3 h after reperfusion", "24 h after MCAO", "2 days after stroke", "day 5",
+              "10 days after stroke"][i % 5]  # fmt: skip
+    mechanisms = [
+        name
+        for name, chosen in (
+            ("neurogenesis", i % 2 == 0),
+            ("angiogenesis", i % 3 == 0),
+            ("anti_inflammation", i < 10),
+        )
+        if chosen
+    ]
+    return {
+        "study": key,
+        "label": f"Stroke{i + 1:02d}",
+        "category": "preclinical_stem_cell",
+        "disease": "ischemic_stroke",
+        "species": species,
+        "weight_kg": weight,
+        "cell_type": "MSC",
+        "tissue_source": tissue,
+        "origin": origin,
+        "modification": modification,
+        "modification_aim": aim,
+        "dose_as_reported": dose,
+        "timing_as_reported": "" if i == 8 else timing,
+        "mechanisms": "; ".join(mechanisms),
+    }
+
+
+def extraction_sheets() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    studies = [_stroke_row(i, key) for i, key in enumerate(STROKE_KEYS)]
+    arms = [
+        {"study": "1009", "arm": "low dose", "dose_as_reported": "1 x 10^4 cells",
+         "timing_as_reported": "5 days after stroke"},
+        {"study": "1009", "arm": "high dose", "dose_as_reported": "1 x 10^6 cells",
+         "timing_as_reported": "5 days after stroke"},
+    ]  # fmt: skip
+    other = [
+        ("1023", "traumatic_brain_injury", "rat", "5 x 10^5 cells/kg", "24 h after injury"),
+        ("1024", "traumatic_brain_injury", "rat", "2.5 x 10^6 cells/kg", "7 days after injury"),
+        ("1025", "traumatic_brain_injury", "rat", "1 x 10^6 cells/kg", "14 days after injury"),
+        ("1026", "glioma", "mouse", "1 x 10^6 cells", "7 days after tumour implantation"),
+        ("1027", "glioma", "mouse", "1 x 10^6 cells", "7 days after tumour implantation"),
+        ("1028", "intracerebral_hemorrhage", "rat", "1 x 10^6 cells/kg", "24 h after injury"),
+        ("1029", "alzheimer", "mouse", "1 x 10^5 cells", ""),
+        ("1030", "parkinson", "rat", "1 x 10^6 cells", ""),
+    ]
+    for number, (key, disease, species, dose, timing) in enumerate(other, start=1):
+        studies.append(
+            {
+                "study": key,
+                "label": f"Other{number:02d}",
+                "category": "preclinical_stem_cell",
+                "disease": disease,
+                "species": species,
+                "cell_type": "BM-MSC",
+                "tissue_source": "bone_marrow",
+                "origin": "human",
+                "modification": "none",
+                "dose_as_reported": dose,
+                "timing_as_reported": timing,
+                "mechanisms": "neuroprotection",
+            }
+        )
+    exosome_doses = ["1 x 10^10 particles", "5 x 10^10 particles", "1 x 10^11 particles",
+                     "2 x 10^11 particles", "3 x 10^11 particles", "50 ug"]  # fmt: skip
+    for number, key in enumerate(["1031", "1032", "1033", "1034", "1035", "other:ref-3"]):
+        studies.append(
+            {
+                "study": key,
+                "label": f"Exosome{number + 1:02d}",
+                "category": "preclinical_exosome",
+                "disease": "ischemic_stroke",
+                "species": "rat",
+                "cell_type": "MSC exosomes",
+                "tissue_source": "bone_marrow",
+                "origin": "human",
+                "modification": "none",
+                "dose_as_reported": exosome_doses[number],
+                "timing_as_reported": "24 h after MCAO",
+                "mechanisms": "angiogenesis",
+            }
+        )
+    clinical_doses = ["3 x 10^5 cells/kg", "5 x 10^5 cells/kg", "1 x 10^6 cells/kg",
+                      "2 x 10^6 cells/kg", "3 x 10^6 cells/kg", "5 x 10^6 cells/kg",
+                      "8 x 10^6 cells/kg", "1 x 10^7 cells/kg", "1.6 x 10^7 cells/kg",
+                      "7 x 10^8 cells"]  # fmt: skip
+    keys = [str(pmid) for pmid in range(1036, 1045)] + ["embase:3"]
+    for number, key in enumerate(keys):
+        studies.append(
+            {
+                "study": key,
+                "label": f"Trial{number + 1:02d}",
+                "category": "clinical_stem_cell",
+                "disease": "ischemic_stroke",
+                "species": "human",
+                "cell_type": "BM-MNC",
+                "tissue_source": "bone_marrow",
+                "origin": "allogeneic" if key == "embase:3" else "autologous",
+                "modification": "none",
+                "dose_as_reported": clinical_doses[number],
+                "timing_as_reported": "day 5",
+                "design": "open-label, single arm",
+                "n": str(10 * (number + 1)),
+                "registry_id": f"NCT{number + 1:08d}",
+                "clinical_source": "allogeneic" if key == "embase:3" else "autologous",
+                "outcome": "safe",
+                "adverse_events": "none serious",
+            }
+        )
+    return studies, arms
+
+
+def write_extraction() -> None:
+    studies, arms = extraction_sheets()
+    folder = HERE / "config" / "extraction"
+    folder.mkdir(exist_ok=True)
+    study_columns = list(dict.fromkeys(column for row in studies for column in row))
+    for name, rows, columns in (
+        ("studies.csv", studies, study_columns),
+        ("arms.csv", arms, ["study", "arm", "dose_as_reported", "timing_as_reported"]),
+    ):
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+
 if __name__ == "__main__":
     main()
     write_sheets()
+    write_extraction()

@@ -59,10 +59,22 @@ def other_sources_files():
     return files
 
 
+def extraction_sheets():
+    """The extraction sheets (their change reruns the extraction)."""
+    sheets = [config["extraction"]["studies"], config["extraction"]["arms"]]
+    return [sheet for sheet in sheets if sheet]
+
+
 def get_final_output():
-    return [
+    """Everything a run produces; extraction and audit only when the review has their inputs."""
+    outputs = [
         rules.records.output.records,
         rules.dedup.output.deduplicated,
         rules.screen.output.queue_xlsx,
         rules.prisma.output.png,
     ]
+    if config["extraction"]["studies"]:
+        outputs += [rules.extract.output.report, rules.regenerate.output.metrics]
+        if config["audit"]["published"]:
+            outputs.append(rules.audit.output.md)
+    return outputs
