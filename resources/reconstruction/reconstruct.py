@@ -368,8 +368,11 @@ def extraction_rows() -> list[dict[str, str]]:
         identity = str(fields["pmid"] or fields["doi"] or (fields["title"] or "").lower())
         if not identity:
             identity = row["study_id"]
-        if identity in chosen and row["file"] == "preclinical_stroke.csv":
-            continue
+        previous = chosen.get(identity)
+        if previous is not None and row["file"] == "preclinical_stroke.csv":
+            row, previous = previous, row
+        if previous is not None:  # fill what the kept row lacks from the other row
+            row = {**row, **{k: v for k, v in previous.items() if v and not row.get(k)}}
         chosen[identity] = row
     rows = []
     for row in chosen.values():
