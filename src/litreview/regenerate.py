@@ -1500,6 +1500,7 @@ def figure_dose_per_kg(data: Extraction, settings: RegenerationSettings) -> dict
                 [],
                 [],
                 marker="o",
+                markersize=7,
                 linestyle="",
                 color="#555555",
                 label="reported per kg or study weight",
@@ -1508,6 +1509,8 @@ def figure_dose_per_kg(data: Extraction, settings: RegenerationSettings) -> dict
                 [],
                 [],
                 marker="o",
+                markersize=7,
+                markeredgewidth=1.5,
                 linestyle="",
                 markerfacecolor="none",
                 color="#555555",
@@ -1529,7 +1532,7 @@ def figure_dose_per_kg(data: Extraction, settings: RegenerationSettings) -> dict
             )
         figure.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
 
-    return _render(draw, settings, (max(6.5, 1.6 * len(species_list) + 3), 6.2))
+    return _render(draw, settings, (max(9.5, 1.6 * len(species_list) + 3), 6.2))
 
 
 class _PlainLog:
