@@ -100,6 +100,37 @@ def test_statuses_categories_overrules_queue_and_unresolved(synthetic_review: Pa
     assert (results / "prisma" / "prisma.svg").stat().st_size > 10_000
 
 
+def test_every_regenerated_metric_of_the_synthetic_review(synthetic_review: Path) -> None:
+    metrics = pd.read_csv(
+        synthetic_review / "results" / "tables" / "metrics.tsv", sep="\t", dtype={"value": str}
+    ).set_index("metric")["value"]
+    for metric, expected in EXPECTED["metrics"].items():
+        assert metric in metrics.index, metric
+        assert float(metrics[metric]) == pytest.approx(expected, rel=1e-9), metric
+
+
+def test_the_synthetic_review_extraction_tables_and_audit(synthetic_review: Path) -> None:
+    results = synthetic_review / "results"
+    studies = io.read_table(results / "extraction" / "studies.tsv")
+    assert len(studies) == EXPECTED["status"]["included"]
+    doses = io.read_table(results / "extraction" / "doses.tsv")
+    mouse = doses[
+        (doses["species"] == "mouse") & doses["record_id"].isin(["pubmed:1002", "pubmed:1003"])
+    ]
+    assert set(mouse["per_kg_estimated"]) == {"True"}
+    assert "reference weight mouse 0.025 kg" in set(mouse["per_kg_basis"])
+    audit = pd.read_csv(results / "audit" / "audit.csv", dtype=str).set_index("id")["status"]
+    assert audit.to_dict() == EXPECTED["audit"]
+    report = (results / "audit" / "audit.md").read_text()
+    assert "synthetic test review (tests/review)" in report  # the snapshot origin, repeated
+    for name in ("fig1_cell_sources", "fig2_dose_per_kg", "fig3_timing"):
+        assert (results / "figures" / f"{name}.png").stat().st_size > 20_000
+    table1 = pd.read_csv(results / "tables" / "table1_modified.csv", dtype=str)
+    assert len(table1) == 3
+    table3 = pd.read_csv(results / "tables" / "table3_clinical.csv", dtype=str)
+    assert len(table3) == 10
+
+
 def test_a_rerun_from_scratch_is_byte_identical(synthetic_review: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     shutil.copytree(synthetic_review / "config", again / "config")
@@ -121,7 +152,9 @@ def test_a_rerun_from_scratch_is_byte_identical(synthetic_review: Path, tmp_path
 
 
 def test_the_reviewers_sheets_are_never_written(synthetic_review: Path) -> None:
-    for name in ("screening_A.csv", "screening_B.xlsx", "other_sources.tsv", "embase.ris"):
+    names = ("screening_A.csv", "screening_B.xlsx", "other_sources.tsv", "embase.ris",
+             "extraction/studies.csv", "extraction/arms.csv")  # fmt: skip
+    for name in names:
         assert (synthetic_review / "config" / name).read_bytes() == (
             REVIEW / "config" / name
         ).read_bytes()
