@@ -131,6 +131,23 @@ def test_the_synthetic_review_extraction_tables_and_audit(synthetic_review: Path
     assert len(table3) == 10
 
 
+def test_strict_audit_fails_the_run_naming_the_difference(
+    synthetic_review: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "strict"
+    shutil.copytree(synthetic_review, copy)  # a failed job's outputs are removed: work on a copy
+    command = [
+        sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "Snakefile"),
+        "--directory", str(copy), "--cores", "1", "--config", "audit.strict=true",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert (
+        "audit.strict is true and 1 regenerated number(s) differ" in result.stdout + result.stderr
+    )
+    assert "stroke_percent" in result.stdout + result.stderr
+
+
 def test_a_rerun_from_scratch_is_byte_identical(synthetic_review: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     shutil.copytree(synthetic_review / "config", again / "config")

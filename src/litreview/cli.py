@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "serve a folder of PubMed records as a local NCBI E-utilities server (for tests)",
     ),
     "dedup": ("litreview.dedup_cli", "deduplicate any bibliographic CSV table"),
+    "run": (
+        "litreview.run",
+        "run the workflow with snakemake, taking --config overrides of nested keys "
+        "(search.mode=live)",
+    ),
 }
 
 
@@ -42,7 +47,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     requested = next((arg for arg in arguments if arg in COMMANDS), None)
     parser = build_parser(requested)
-    args = parser.parse_args(arguments)
+    if requested == "run" and not {"-h", "--help"} & set(arguments):
+        # `run` passes everything it does not know to snakemake, in order.
+        from litreview.run import split_arguments
+
+        position = arguments.index("run")
+        config, rest = split_arguments(arguments[position + 1 :])
+        args = argparse.Namespace(
+            command="run", _module=COMMANDS["run"][0], config=config, snakemake_args=rest
+        )
+    else:
+        args = parser.parse_args(arguments)
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args) or 0)
