@@ -38,7 +38,8 @@ def test_normalise_doi_variants() -> None:
     assert normalise_doi("https://doi.org/10.1371/JOURNAL.pone.0093735.") == (
         "10.1371/journal.pone.0093735"
     )
-    assert normalise_doi("doi: 10.1/X") == "10.1/x"
+    assert normalise_doi("doi: 10.1007/S12015-013-9492-X") == "10.1007/s12015-013-9492-x"
+    assert normalise_doi("not a doi") is None
     assert normalise_doi(pd.NA) is None
 
 

@@ -124,7 +124,7 @@ def test_a_criterion_reason_missing_from_the_list_is_a_config_error() -> None:
 
 RECORDS = pd.DataFrame(
     [
-        _record("pubmed:101", doi="10.1/a"),
+        _record("pubmed:101", doi="10.1000/xyz1"),
         _record("pubmed:102", title="Intravenous cells"),
         _record("pubmed:103", publication_types="Review"),
         _record("pubmed:104", title="Intra-arterial exosomes in stroke"),
@@ -148,7 +148,7 @@ def test_keys_resolve_by_record_id_merged_id_pmid_and_doi(tmp_path: Path) -> Non
         tmp_path,
         "pubmed:101,title_abstract,include,,A,2025-01-02,\n"
         "102,title_abstract,exclude,not_intra_arterial,A,,\n"
-        "https://doi.org/10.1/A,full_text,include,,A,,\n"
+        "https://doi.org/10.1000/XYZ1,full_text,include,,A,,\n"
         "other:dup-9,full_text,include,,B,,\n",
     )
     assert [d.record_id for d in decisions] == [
@@ -197,9 +197,9 @@ def test_keys_resolve_by_record_id_merged_id_pmid_and_doi(tmp_path: Path) -> Non
             r"row 3, column 'decision': reviewer 'A' decided record pubmed:101 at title_abstract twice",
         ),
         (
-            "999,title_abstract,include,,A,,\n101,title_abstract,include,,A,,\n10.9/zz,full_text,include,,A,,\n",
+            "999,title_abstract,include,,A,,\n101,title_abstract,include,,A,,\n10.9999/zz,full_text,include,,A,,\n",
             HEADER,
-            r"2 decision\(s\) name no known record: .*row 2: '999'.*row 4: '10.9/zz'",
+            r"2 decision\(s\) name no known record: .*row 2: '999'.*row 4: '10.9999/zz'",
         ),
     ],
 )

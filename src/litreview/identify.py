@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from litreview.dedup import normalise_doi as dedup_normalise_doi
 from litreview.errors import InputFileError
 from litreview.records import RECORD_COLUMNS
 from litreview.sheets import ROW_COLUMN, check_columns, read_sheet
@@ -68,13 +69,11 @@ _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
 def normalise_doi(value: object) -> str | None:
-    """Lower-case bare DOI ('10.x/y') from 'https://doi.org/10.X/Y', 'doi:10.X/Y.' and the like."""
+    """Lower-case bare DOI ('10.x/y') from 'https://doi.org/10.X/Y', 'doi:10.X/Y.' and the like;
+    None for a missing value or text holding no DOI (the deduplicator's own normalisation)."""
     if value is None or pd.isna(value):
         return None
-    text = str(value).strip().lower()
-    text = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", text)
-    text = text.rstrip(".,;")
-    return text or None
+    return dedup_normalise_doi(str(value))
 
 
 def read_other_sources(path: str | Path) -> pd.DataFrame:

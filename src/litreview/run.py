@@ -50,8 +50,10 @@ def split_arguments(arguments: list[str]) -> tuple[list[str], list[str]]:
         if argument != "--config":
             rest.append(argument)
             continue
-        while index < len(arguments) and not arguments[index].startswith("-") and (
-            "=" in arguments[index]
+        while (
+            index < len(arguments)
+            and not arguments[index].startswith("-")
+            and ("=" in arguments[index])
         ):
             config.append(arguments[index])
             index += 1
@@ -68,7 +70,9 @@ def parse_overrides(entries: list[str]) -> dict[str, Any]:
         try:
             value = yaml.safe_load(text) if text else None
         except yaml.YAMLError as error:
-            raise ConfigError(f"--config {entry!r}: the value is not valid YAML ({error})") from None
+            raise ConfigError(
+                f"--config {entry!r}: the value is not valid YAML ({error})"
+            ) from None
         overrides[key.strip()] = value
     return apply_dotted_overrides(overrides)
 
