@@ -107,6 +107,8 @@ def test_every_regenerated_metric_of_the_synthetic_review(synthetic_review: Path
     for metric, expected in EXPECTED["metrics"].items():
         assert metric in metrics.index, metric
         assert float(metrics[metric]) == pytest.approx(expected, rel=1e-9), metric
+    # ties (5, 5, 5 then 4, 4) keep the configured bin order
+    assert metrics["stroke.timing_bin_order"] == "1-6 h; day 1; day 2-3; day 4-7; day 8-14"
 
 
 def test_the_synthetic_review_extraction_tables_and_audit(synthetic_review: Path) -> None:

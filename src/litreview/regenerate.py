@@ -47,6 +47,8 @@ Metrics (`tables/metrics.tsv`: metric, value, unit, n, detail)
     stroke.timing_bin_count.<bin>           stroke studies whose earliest timing is in the bin:
                                             every settings bin, then other and not_reported
     stroke.timing_bin_any_count.<bin>       stroke studies with any timing value in the bin
+    stroke.timing_bin_order                 text: the settings bins with studies, most studies
+                                            first ("day 1; 1-6 h; day 2-3"), ties in bin order
     stroke.timing_hours.min / .max          over every timing value of the stroke studies
     tbi.studies, ich.studies                studies in the TBI / ICH sets
     tbi.dose_per_kg.min / .max              over the TBI set's dose values, cells/kg
@@ -1029,6 +1031,10 @@ class _Metrics:
             }
         )
 
+    def add_text(self, metric: str, value: str | None, unit: str, n: int, detail: str) -> None:
+        """A metric whose value is text (e.g. an order of labels)."""
+        self.rows.append({"metric": metric, "value": value, "unit": unit, "n": n, "detail": detail})
+
     def percent(self, metric: str, part: int, whole: int, what: str) -> None:
         value = _percent(part, whole)
         detail = f"{part} of {whole} {what}" if whole else f"no {what}"
@@ -1176,6 +1182,15 @@ def _stroke_metrics(metrics: _Metrics, data: Extraction, settings: RegenerationS
             len(stroke),
             f"{what} with a timing in {label!r}",
         )
+    counted = [(label, int(earliest.get(label, 0))) for label in labels]
+    order = [label for label, n in sorted(counted, key=lambda item: -item[1]) if n > 0]
+    metrics.add_text(
+        "stroke.timing_bin_order",
+        "; ".join(order) or None,
+        "bins",
+        len(stroke),
+        f"timing bins by number of {what} (earliest timing), most first; ties in bin order",
+    )
     hours = [(t.record_id, t.hours) for t in data.timings_of(stroke) if t.hours is not None]
     metrics.spread("stroke.timing_hours", hours, "hours", f"{what}, timing values")
 
@@ -1286,6 +1301,8 @@ def _format_number(value: float) -> str:
 def _metric_value(value: object) -> str:
     if value is None or pd.isna(value):  # type: ignore[arg-type]
         return "NA"
+    if isinstance(value, str):  # a text metric (an order of labels)
+        return value
     return format(float(value), ".10g")  # type: ignore[arg-type]
 
 
