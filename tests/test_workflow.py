@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -197,3 +198,45 @@ def test_this_review_runs_offline_on_its_committed_snapshot(tmp_path: Path) -> N
     assert len(excluded) == 9
     assert "RECONSTRUCTED" in (results / "prisma" / "prisma.svg").read_text()
     assert "RECONSTRUCTED" in (results / "dedup" / "summary.md").read_text()
+
+
+def test_a_live_run_takes_a_new_snapshot_and_never_writes_the_api_key(
+    synthetic_review: Path, tmp_path: Path
+) -> None:
+    """`--config search.mode=live` against the local E-utilities server: a new snapshot (with
+    the other sources' identifiers resolved into it), the same PRISMA numbers as the offline
+    run, and the API key (sent to the server) in no file."""
+    folder = tmp_path / "live"
+    shutil.copytree(REVIEW / "config", folder / "config")
+    config = yaml.safe_load((folder / "config" / "config.yaml").read_text(encoding="utf-8"))
+    store = tmp_path / "store"
+    store.mkdir()
+    shutil.copy(REVIEW / "pubmed.xml", store / "pubmed.xml")
+    queries = {
+        config["search"]["query"]: [str(pmid) for pmid in range(1001, 1064)],
+        '"10.5555/unindexed.4"[doi]': [],
+    }
+    (store / "queries.json").write_text(json.dumps(queries))
+    secret = "live-test-key-5f1c9e0a7d"
+    with EutilsServer(store, rate_limit=True) as server:
+        command = [
+            sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "Snakefile"),
+            "--directory", str(folder), "--cores", "1",
+            "--config", "search.mode=live", f"entrez.base_url={server.base_url}",
+        ]  # fmt: skip
+        environment = {**os.environ, "NCBI_API_KEY": secret}
+        result = subprocess.run(command, capture_output=True, text=True, env=environment)
+        assert result.returncode == 0, result.stderr[-4000:]
+        assert server.saw_api_key(secret)
+        assert server.status_counts().get(429, 0) == 0
+    snapshots = list((folder / "resources" / "snapshots" / "pubmed").iterdir())
+    assert len(snapshots) == 1
+    manifest = json.loads((snapshots[0] / "manifest.json").read_text())
+    assert manifest["count"] == 63
+    assert manifest["resolution"]["pmids_requested"] == ["1010"]
+    assert manifest["resolution"]["dois_requested"] == ["10.5555/unindexed.4"]
+    assert manifest["parameters"]["api_key_used"] is True
+    assert _prisma(folder) == _prisma(synthetic_review)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path

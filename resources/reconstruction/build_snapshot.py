@@ -45,12 +45,7 @@ def main() -> int:
         queries = {search["query"]: [str(record["pmid"]) for record in records]}
         (store_path / "queries.json").write_text(json.dumps(queries, indent=1), encoding="utf-8")
         with EutilsServer(store_path) as server:
-            settings = EntrezSettings(
-                email=config["entrez"]["email"],
-                tool=config["entrez"]["tool"],
-                base_url=server.base_url,
-                batch_size=config["entrez"]["batch_size"],
-            )
+            settings = EntrezSettings.from_config(config["entrez"], base_url=server.base_url)
             folder = run_search(
                 settings,
                 search["query"],

@@ -133,6 +133,13 @@ class EntrezSettings:
         if problems:
             raise ConfigError("Entrez settings: " + "; ".join(problems))
 
+    @classmethod
+    def from_config(cls, entrez: Mapping[str, Any], **overrides: Any) -> EntrezSettings:
+        """Settings from the workflow's `entrez:` section (plus overrides, e.g. base_url)."""
+        keys = ("email", "tool", "base_url", "batch_size", "max_tries", "timeout")
+        values = {key: entrez[key] for key in keys if key in entrez}
+        return cls(**{**values, **overrides})
+
     @property
     def normalized_base_url(self) -> str:
         """The base URL with exactly one trailing slash, so endpoint names can be appended."""

@@ -46,14 +46,7 @@ def choose_snapshot(
         if other_sources is not None:
             sheet = read_other_sources(other_sources)
             pmids, dois = requested_pmids(sheet), requested_dois(sheet)
-        settings = EntrezSettings(
-            email=entrez["email"],
-            tool=entrez["tool"],
-            base_url=entrez["base_url"],
-            batch_size=entrez["batch_size"],
-            max_tries=entrez["max_tries"],
-            timeout=entrez["timeout"],
-        )
+        settings = EntrezSettings.from_config(entrez)
         folder = run_search(
             settings,
             search["query"],
