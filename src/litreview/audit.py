@@ -192,7 +192,7 @@ class SumCheck:
 
 ConsistencyCheck = PercentCheck | SumCheck
 
-_SECTION_KEYS = ("published", "targets", "consistency", "strict")
+_SECTION_KEYS = ("published", "targets", "consistency", "strict", "coverage")
 _TARGET_KEYS = ("id", "published", "metric", "scale", "tolerance", "note", "compare")
 _CHECK_KEYS = {
     "percent": ("id", "kind", "numerator", "denominator", "percent", "tolerance", "note"),
@@ -489,8 +489,9 @@ def coverage_from_studies(
     settings: AuditSettings,
     *,
     origin: str | None,
-    total_metric: str = "included_total",
-    category_prefix: str = "category.",
+    total_metric: str | None = "included_total",
+    group_metric: str | None = "category.{code}",
+    field: str = "category",
 ) -> Coverage:
     """Coverage of results/extraction/studies.tsv against the published totals: the published
     total is the value of the target whose metric is `total_metric`; per-category totals come
@@ -498,15 +499,22 @@ def coverage_from_studies(
     included_published: int | None = None
     gaps: list[CategoryGap] = []
     by_category = (
-        studies["category"].dropna().astype(str).value_counts().to_dict()
-        if "category" in studies.columns
+        studies[field].dropna().astype(str).value_counts().to_dict()
+        if field in studies.columns
         else {}
     )
+    prefix, _, suffix = (group_metric or "\0{code}\0").partition("{code}")
     for target in settings.targets:
         if len(target.metric) != 1:
             continue
         metric = target.metric[0]
-        if metric != total_metric and not metric.startswith(category_prefix):
+        is_group = (
+            group_metric is not None
+            and metric.startswith(prefix)
+            and metric.endswith(suffix)
+            and len(metric) > len(prefix) + len(suffix)
+        )
+        if metric != total_metric and not is_group:
             continue
         value = _as_number(_published_value(published, target))
         if value is None:
@@ -514,7 +522,7 @@ def coverage_from_studies(
         if metric == total_metric:
             included_published = round(value)
             continue
-        code = metric[len(category_prefix) :]
+        code = metric[len(prefix) : len(metric) - len(suffix)]
         in_sheets = int(by_category.get(code, 0))
         if in_sheets < value:
             gaps.append(CategoryGap(code, in_sheets, round(value)))

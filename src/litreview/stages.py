@@ -320,63 +320,109 @@ def origin_of(pointer_path: str | Path) -> str | None:
 # --- extraction, regeneration, audit ----------------------------------------------------------
 
 
+def extraction_form(config: Mapping[str, Any]):
+    """The declared extraction form, with the screening categories it may refer to."""
+    from litreview.extract.form import form_from_config
+    from litreview.screen import ScreeningSettings
+
+    screening = ScreeningSettings.from_config(config["screening"])
+    categories = {c.name: c.label or c.name for c in screening.categories}
+    return form_from_config(config["extraction"], screening_categories=categories)
+
+
 def extract_studies(
     screened_path: str | Path,
     clusters_path: str | Path,
-    extraction: Mapping[str, Any],
-    screening: Mapping[str, Any],
+    config: Mapping[str, Any],
     studies_out: str | Path,
-    doses_out: str | Path,
-    timings_out: str | Path,
     report_out: str | Path,
+    form_out: str | Path,
     *,
     origin: str | None,
 ) -> None:
-    from litreview.extract import (
-        ExtractionSettings,
-        normalise,
-        read_extraction,
-        validation_report,
-        write_outputs,
-    )
-    from litreview.screen import ScreeningSettings
+    from litreview.extract.outputs import validation_report, write_form_workbook, write_outputs
+    from litreview.extract.sheets import normalise, read_extraction
 
-    settings = ExtractionSettings.from_config(extraction)
+    form = extraction_form(config)
+    section = config["extraction"]
     clusters = io.read_table(clusters_path)
-    categories = [c.name for c in ScreeningSettings.from_config(screening).categories]
     sheets = read_extraction(
-        settings.studies,
-        settings.arms,
-        settings=settings,
+        form,
+        section["studies"],
+        section.get("arms"),
         screened=io.read_table(screened_path),
-        categories=categories,
         merged_into=dict(zip(clusters["record_id"], clusters["cluster_id"], strict=True)),
+        require_complete=bool(section.get("require_complete", True)),
     )
-    normalised = normalise(sheets, settings)
-    report = validation_report(sheets, normalised)
+    normalised = normalise(form, sheets)
+    report = validation_report(form, sheets, normalised)
     if origin:
         report = f"Snapshot origin: {origin}\n\n{report}"
     write_outputs(
         normalised,
         report,
         studies_path=studies_out,
-        doses_path=doses_out,
-        timings_path=timings_out,
+        out_dir=Path(studies_out).parent,
         report_path=report_out,
     )
+    write_form_workbook(form_out, form, sheets.included)
+
+
+def write_blank_form(screened_path: str | Path, config: Mapping[str, Any], form_out: str | Path) -> None:
+    """The blank extraction workbook alone (before any extraction sheet exists)."""
+    from litreview.extract.outputs import write_form_workbook
+    from litreview.extract.sheets import _included
+
+    write_form_workbook(form_out, extraction_form(config), _included(io.read_table(screened_path)))
+
+
+def _typed(table: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    typed = table.copy()
+    for column, dtype in columns.items():
+        if column in typed:
+            if dtype == "boolean":
+                typed[column] = typed[column].map({"True": True, "False": False}).astype("boolean")
+            else:
+                typed[column] = pd.to_numeric(typed[column]).astype(dtype)
+    return typed
 
 
 def regenerate_outputs(
     studies: str | Path,
-    doses: str | Path,
-    timings: str | Path,
+    prisma_csv: str | Path | None,
     config: Mapping[str, Any],
     out_dir: str | Path,
-) -> dict[str, Path]:
-    from litreview.regenerate import RegenerationSettings, read_extraction, write_outputs
+) -> None:
+    from litreview.extract.sheets import AMOUNT_COLUMNS
+    from litreview.report import ReportData, report_from_config, write_report
+    from litreview.screen import ScreeningSettings
 
-    data = read_extraction(studies, doses, timings)
-    return write_outputs(data, RegenerationSettings.from_config(config), out_dir)
+    form = extraction_form(config)
+    spec = report_from_config(config.get("report"), form)
+    numeric: dict[str, str] = {}
+    for field_spec in form.fields:
+        if field_spec.type in ("integer", "number") and field_spec.on("study"):
+            numeric[field_spec.name] = "Float64"
+    for derived in form.derived:
+        if derived.sum_of:
+            numeric[derived.name] = "Float64"
+    for quantity in form.quantities():
+        per = quantity.quantity.per_weight
+        for suffix in ("min", "max"):
+            numeric[f"{quantity.name}_{suffix}"] = "Float64"
+            if per:
+                numeric[f"{quantity.name}_per_{per}_{suffix}"] = "Float64"
+    folder = Path(studies).parent
+    values = {}
+    for quantity in form.quantities():
+        table = io.read_table(folder / f"{quantity.name}.tsv")
+        kinds = {c: "Float64" for c in ("value", "amount", "total", "per_weight", "hours")}
+        kinds |= {"per_weight_estimated": "boolean", "unit_stated": "boolean", "repeats": "Int64"}
+        values[quantity.name] = _typed(table, {k: v for k, v in kinds.items() if k in table or k in AMOUNT_COLUMNS})
+    data = ReportData(form=form, studies=_typed(io.read_table(studies), numeric), values=values)
+    reasons = ScreeningSettings.from_config(config["screening"]).reasons
+    prisma = io.read_table(prisma_csv) if prisma_csv else None
+    write_report(spec, data, out_dir, prisma=prisma, reasons=reasons)
 
 
 def audit_outputs(
@@ -401,8 +447,15 @@ def audit_outputs(
 
     settings = AuditSettings.from_config(audit_config)
     published = load_published(audit_config["published"])
+    declared = audit_config.get("coverage") or {}
     coverage = coverage_from_studies(
-        io.read_table(studies_path), published, settings, origin=origin
+        io.read_table(studies_path),
+        published,
+        settings,
+        origin=origin,
+        total_metric=declared.get("total_metric"),
+        group_metric=declared.get("group_metric"),
+        field=declared.get("field", "category"),
     )
     result = audit(published, read_metrics(metrics_path), settings, coverage=coverage)
     write_audit(result, csv_path, md_path, title=title)

@@ -12,6 +12,26 @@ from litreview.snapshot import resolve_snapshot
 apply_dotted_overrides(config)
 validate(config, "../schemas/config.schema.yaml")
 
+# The declared extraction form and report, checked now: a bad key stops the run at load.
+from litreview.report import output_names, report_from_config
+from litreview.stages import extraction_form
+
+EXTRACTION_FORM = extraction_form(config) if config["extraction"]["fields"] else None
+REPORT_SPEC = (
+    report_from_config(config["report"], EXTRACTION_FORM) if EXTRACTION_FORM else None
+)
+
+
+def declared_report():
+    """The declared table files and figures (empty without a form)."""
+    return output_names(REPORT_SPEC) if REPORT_SPEC else ([], [])
+
+
+def declared_quantities():
+    """The quantity fields of the form: one results/extraction/<name>.tsv each."""
+    return [f.name for f in EXTRACTION_FORM.quantities()] if EXTRACTION_FORM else []
+
+
 if (config["search"]["mindate"] is None) != (config["search"]["maxdate"] is None):
     raise ValueError(
         "config search.mindate and search.maxdate go together (E-utilities ignores one alone): "

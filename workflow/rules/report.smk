@@ -1,17 +1,8 @@
 # Extraction sheets, the review's regenerated tables and figures, and the audit.
 
-REGENERATED_TABLES = [
-    "counts",
-    "fig1_cell_sources",
-    "table1_modified",
-    "fig2_dose_per_kg",
-    "fig3_timing",
-    "table2_mechanisms",
-    "table2_mechanisms_matrix",
-    "tableS1_tbi",
-    "table3_clinical",
-]
-REGENERATED_FIGURES = ["fig1_cell_sources", "fig2_dose_per_kg", "fig3_timing"]
+# The declared tables and figures (config `report:`), checked when the workflow loads.
+REPORT_TABLES, REPORT_FIGURES = declared_report()
+QUANTITIES = declared_quantities()
 
 
 rule extract:
@@ -22,8 +13,8 @@ rule extract:
         sheets=extraction_sheets(),
     output:
         studies="results/extraction/studies.tsv",
-        doses="results/extraction/doses.tsv",
-        timings="results/extraction/timings.tsv",
+        quantities=expand("results/extraction/{quantity}.tsv", quantity=QUANTITIES),
+        form="results/extraction/form.xlsx",
         report=report(
             "results/extraction/validation.md",
             caption="../report/extraction.rst",
@@ -34,8 +25,7 @@ rule extract:
     conda:
         "../envs/litreview.yaml"
     params:
-        extraction=config["extraction"],
-        screening=config["screening"],
+        config=config,
     script:
         "../scripts/extract.py"
 
@@ -43,17 +33,17 @@ rule extract:
 rule regenerate:
     input:
         studies=rules.extract.output.studies,
-        doses=rules.extract.output.doses,
-        timings=rules.extract.output.timings,
+        quantities=rules.extract.output.quantities,
+        prisma=rules.prisma.output.csv,
     output:
         tables=expand(
-            "results/tables/{table}.{ext}", table=REGENERATED_TABLES, ext=["csv", "md"]
+            "results/tables/{table}.{ext}", table=REPORT_TABLES, ext=["csv", "md"]
         ),
         metrics="results/tables/metrics.tsv",
         figures=report(
             expand(
                 "results/figures/{figure}.{ext}",
-                figure=REGENERATED_FIGURES,
+                figure=REPORT_FIGURES,
                 ext=["png", "svg"],
             ),
             caption="../report/figures.rst",

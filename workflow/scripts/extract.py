@@ -1,4 +1,4 @@
-"""Validate the extraction sheets and normalise doses and timings."""
+"""Validate the extraction sheets against the declared form and normalise the quantities."""
 
 from litreview import stages
 from litreview.log import run_step
@@ -8,11 +8,9 @@ run_step(
     stages.extract_studies,
     snakemake.input.screened,
     snakemake.input.clusters,
-    snakemake.params.extraction,
-    snakemake.params.screening,
+    snakemake.params.config,
     snakemake.output.studies,
-    snakemake.output.doses,
-    snakemake.output.timings,
     snakemake.output.report,
+    snakemake.output.form,
     origin=stages.origin_of(snakemake.input.pointer),
 )

@@ -1,4 +1,4 @@
-"""Rebuild the review's counts, tables, figures and metrics from the extraction tables."""
+"""Compute the declared report: tables, figures and metrics from the extraction tables."""
 
 from litreview import stages
 from litreview.log import run_step
@@ -7,8 +7,7 @@ run_step(
     snakemake.log[0],
     stages.regenerate_outputs,
     snakemake.input.studies,
-    snakemake.input.doses,
-    snakemake.input.timings,
+    snakemake.input.prisma,
     snakemake.params.config,
     snakemake.params.out_dir,
 )

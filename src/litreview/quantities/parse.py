@@ -1,71 +1,66 @@
-"""Doses and timings as reviewers write them in extraction sheets, read into numbers.
+"""Amounts and times as reviewers copy them from papers, read into numbers.
 
-A reviewer copies "1 × 10⁶ cells/kg", "low 1x10^4 cells vs high 1x10^6 cells" or
-"1 h vs 24 h after 90-min rMCAo" from a paper; the report needs cells, cells/kg and hours. The
-parsers here keep every value a cell holds (arms, range ends) with the span it came from, so the
-sheet keeps the wording *and* the number can be audited against it. They read what is written
-and nothing more: text with no dose or timing gives an empty list, and text that looks like one
-but cannot be read (a lost superscript "1 x 10^?", a bare number with no unit, a time counted
-from "2 days later") raises `UnitParseError` saying what is wrong and how to write it instead.
+A reviewer copies "1 × 10⁶ units/kg", "low 1x10^4 vs high 1x10^6 units", "3 x 500 mg" or
+"30 min before incision" from a paper; the report needs numbers in declared units. The parsers
+keep every value a cell holds (arms, range ends) with the span it came from, so the sheet keeps
+the wording *and* the number can be audited against it. They read what is written and nothing
+more: text with no amount or time gives an empty list, and text that looks like one but cannot
+be read (a lost superscript "1 x 10^?", an ambiguous "1,5e6", a rate with no duration, a time
+counted from "2 days later") raises `UnitParseError` saying what is wrong and how to write it.
 The extraction stage wraps that error with the sheet's file, row and column.
 
-Doses (`parse_dose`)
-    A number is a dose when it carries a power of ten ("1x10^6", "1 × 10⁶", "1·10^6", "1*10^6",
-    "1e6", "1E+06", "10^6"), a word multiplier ("2 million", "billion", "thousand"), thousands
-    separators ("1,000,000"), or is followed by a dose unit: cells (also cell abbreviations
-    such as MSC, NPCs, GFP-hMSCs, hBM-MSCs: an upper-case word ending in C), particles (EVs,
-    exosomes, vesicles), or a mass (ug, µg, mg, ng; mass is reported in ug). Up to three words
-    may stand between a number and its unit ("1 million NR1 cells"). A number followed
-    by a volume, time or length ("in 0.5-1.0 mL", "over 3-6 min") is not a dose.
-    "/kg", "per kg", "cells/kg body weight", "cells kg-1" make the unit per kg. "/100 uL" after a
-    count is the volume the count was given in (the count stays the dose); "/patient",
-    "per injection" mark a total. A per-mL concentration with no volume is an error, as is an
-    unknown denominator. A count with no unit word is taken as cells and flagged
-    (`unit_stated=False`).
+Every word of a review's field comes from a `Lexicon` built from config
+(`litreview.quantities.spec`): the counted units and their words, the words naming a
+recipient, the events times are counted from, the words that make a time a length of the
+model, and the clauses about another step. The rules below are the same for every review.
+
+Amounts (`parse_dose`)
+    A number is an amount when it carries a power of ten ("1x10^6", "1 × 10⁶", "1·10^6",
+    "1*10^6", "1e6", "1E+06", "10^6"), a word multiplier ("2 million", "billion", "thousand"),
+    thousands separators ("1,000,000"), or is followed by a unit: a counted unit of the lexicon
+    (up to three words may stand between: "1 million labelled units"), or directly a mass (ng,
+    ug, mcg, mg, g), a volume (when the quantity measures volumes) or IU. A number followed by
+    a volume, time, length or recipient ("in 0.5 mL", "over 3-6 min", "in 5 rats" with "rat*"
+    declared) is not an amount. "/kg", "per kg", "/kg body weight", "kg-1" make it per kg; "/m2"
+    per square metre. "/100 uL" after an amount is the volume it was given in; "/patient", "per
+    injection" mark a total. "1 g/h for 4 h" is an infusion: 4 g (a rate with no duration is an
+    error); "2 g, then 1 g/h for 4 h" is one dose of 6 g. "3 x 500 mg" is 500 mg given 3 times
+    (`repeats`). A per-mL concentration with no volume is an error, as is an unknown
+    denominator. A count with no unit word takes the lexicon's `assume_unit` and is flagged
+    (`unit_stated=False`); with none, it is an error.
     Numbers joined by ",", "and", "or", "vs" form a list; "to", "-", "–" make a range (both ends
     returned, flagged low/high). In a list or range, bare numbers share the power of ten and
-    the unit of the next number that states them ("1.0, 1.5 or 2 x 10^6 cells", "1-5 x 10^8",
-    "3.0, 6.0, 9.0 x 10^5 cells/kg"); a number with no unit takes the unit of its neighbours.
+    the unit of the next number that states them ("1.0, 1.5 or 2 x 10^6", "1-5 x 10^8").
     Values are computed in decimal arithmetic, so "9.1x10^4" is exactly 91000.0.
 
-Timings (`parse_timing`)
-    A timing is a number with a time unit (min, h, d, days, weeks, months, years; a month is 30
-    days and a year 365 days, a convention), "day N" (= N x 24 h after the event), "immediately"
-    (0 h), or "at/upon reperfusion" (0 h after reperfusion). Lists and ranges work as for doses
-    ("1, 6 and 24 h", "3-7 days", "day 5-9", "between 1 and 6 h"); "within 7 days" (also "up
-    to", "<") is the range 0-168 h; "14 +/- 7 days" is one timing with `spread_hours`. Number
-    words one to twelve are read ("two weeks"); "D1" and "P7" are not. The phrase after the timing ("after MCAO",
-    "post ictus", "from start of MCAO") is its `anchor`, classed into an `event`:
-    reperfusion, stroke (MCAO and its variants, ischaemia, infarction, occlusion, ictus, ICH),
-    injury (TBI, injury, insult), tumour, onset, or other; the first event word in the anchor
-    decides. "before"/"prior to" give negative hours.
-    Durations that are not timings are skipped, by these documented rules:
-      1. an occlusion length: a time directly before a model or occlusion word, hyphenated or
-         not ("90-min rMCAo", "2-h MCAO", "3 h tMCAO", "30 min of occlusion");
-      2. a time after "for", "over", "during" or "lasting" (an infusion or culture length);
-      3. a time counted from the treatment itself ("6 h after infusion"): a follow-up time;
-      4. every time in a clause about another step: harvest, sacrifice, euthanasia, inclusion,
-         eligibility, follow-up, culture, passage, preconditioning, or an assessment
-         ("assessed", "evaluated", "imaged", "scanned", "measured", "analysed").
+Times (`parse_timing`)
+    A time is a number with a time unit (min, h, d, days, weeks, months, years; a month is 30
+    days and a year 365 days, a convention), "day N" (= N x 24 h after the event),
+    "immediately" (0 h), "at <event>" for events declared with `at`, or a declared event alone
+    ("at incision": 0 from it). Lists and ranges work as for amounts ("1, 6 and 24 h", "3-7
+    days", "day 5-9", "between 1 and 6 h"); "within 7 days" (also "up to", "<") is the range
+    0-168 h; "14 +/- 7 days" is one time with `spread_hours`. Number words one to twelve are
+    read ("two weeks"). The phrase after the time ("after incision", "post onset") is its
+    `anchor`, classed into a declared `event` (its first event word), else "other".
+    "before"/"prior to" give negative hours.
+    Lengths that are not times are skipped, by these rules:
+      1. a length of the model: a time directly before a word of `duration_after`;
+      2. a time after "for", "over", "during" or "lasting" (an infusion length);
+      3. a time counted from a `follow_up` event (the treatment itself): a follow-up time;
+      4. every time in a clause about another step (`other_step` words).
     Clauses are split at ";", " + ", parentheses, and at "," before a word other than
-    "and"/"or"; a parenthesis is read on its own ("immediately after reperfusion (60 min
-    after ischemia onset)" gives 0 h after reperfusion and 1 h after ischaemia onset).
-
-Normalising (`to_cells_per_kg`, `timing_bin`)
-    Total cells are divided by the study's weight when known, else by a reference weight per
-    species from config (flagged as estimated); a species with no reference weight is an error
-    naming it. Timing bins are half-open, [min_hours, max_hours).
+    "and"/"or"; a parenthesis is read on its own.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal, Protocol, TypeVar
+from functools import lru_cache
+from typing import Literal, Protocol, TypeVar
 
 import pandas as pd
 
@@ -73,15 +68,11 @@ from litreview.errors import ConfigError, LitReviewError, ParseError
 
 __all__ = [
     "Dose",
-    "MissingReferenceWeightError",
+    "Lexicon",
     "Timing",
-    "UnitConversionError",
     "UnitParseError",
-    "check_timing_bins",
     "parse_dose",
     "parse_timing",
-    "timing_bin",
-    "to_cells_per_kg",
 ]
 
 RangeRole = Literal["low", "high"]
@@ -133,6 +124,8 @@ class Dose:
     span: tuple[int, int]
     range_role: RangeRole | None = None
     unit_stated: bool = True
+    repeats: int | None = None
+    from_rate: bool = False
 
     @property
     def is_range(self) -> bool:
@@ -187,13 +180,9 @@ _TIME_SEPARATOR = re.compile(
     rf"\s*(?:(?P<spread>\+/-|\+-|±)|(?P<range>{_RANGE_SEPARATOR})|(?:{_LIST_SEPARATOR}))\s*",
     re.IGNORECASE,
 )
-_FOREIGN_UNIT = (
-    r"µl|μl|ul|ml|l|cc|dl|microlit(?:er|re)s?|millilit(?:er|re)s?|lit(?:er|re)s?"
-    r"|minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|s|sec|seconds?"
-    r"|mm|cm|m|µm|μm|um|nm|g|kg|mmhg|rpm|fold|times|x"
-    r"|doses?|injections?|infusions?|rats?|mice|mouse|dogs?|pigs?|animals?|patients?|subjects?"
-)
-_FOREIGN_AFTER_NUMBER = re.compile(rf"\s*-?\s*(?:(?:{_FOREIGN_UNIT})(?![\w])|%|°)", re.IGNORECASE)
+_VOLUME_UNIT = r"µl|μl|ul|ml|l|cc|dl|microlit(?:er|re)s?|millilit(?:er|re)s?|lit(?:er|re)s?"
+_TIME_WORDS = r"minutes?|mins?|hours?|hrs?|h|days?|d|weeks?|wks?|months?|years?|s|sec|seconds?"
+_OTHER_FOREIGN = r"mm|cm|m|µm|μm|um|nm|kg|mmhg|rpm|fold|times|x|doses?|injections?|infusions?"
 
 
 def _is_missing(value: object) -> bool:
@@ -234,10 +223,6 @@ _DOSE_NUMBER = re.compile(
     re.VERBOSE,
 )
 _WORD_EXPONENTS = {"thousand": 3, "million": 6, "billion": 9}
-_MASS_TO_UG = {"mg": Decimal(1000), "ug": Decimal(1), "ng": Decimal("0.001")}
-_MASS_WORD = re.compile(r"(?P<mass>mg|µg|μg|ug|mcg|ng)", re.IGNORECASE)
-_PARTICLE_WORD = re.compile(r"particles?|s?EVs?|exosomes?|vesicles?|vps?", re.IGNORECASE)
-_CELL_WORD = re.compile(r"(?i:cells?)|(?:[A-Za-z0-9]+-)*[A-Za-z0-9]*[A-Z]Cs?")
 _NOUN_TOKEN = re.compile(r"\s*-?\s*(?P<token>[A-Za-zµμ][\w\-µμ]*)")
 _MAX_MODIFIERS = 3  # words allowed between a number and its unit ("1 million NR1 cells")
 _STOP_WORDS = frozenset(
@@ -259,10 +244,19 @@ _PER_VOLUME = re.compile(
     r"(?:µl|μl|ul|ml|l|cc|microlit(?:er|re)s?|millilit(?:er|re)s?)(?![\w])",
     re.IGNORECASE,
 )
-_PER_TOTAL = re.compile(
-    r"(?:patient|subject|person|individual|animal|rat|mouse|mice|dog|pig|monkey|sheep"
-    r"|injection|infusion|dose|administration|session|hemisphere|artery|treatment)s?(?![\w])",
+_PER_TOTAL_WORDS = (
+    r"(?:patient|subject|person|individual|animal|injection|infusion|dose|administration"
+    r"|session|hemisphere|artery|treatment)s?"
+)
+_PER_TIME = re.compile(r"(?P<unit>h|hr|hours?|min|minutes?|d|days?)(?![\w])", re.IGNORECASE)
+_RATE_DURATION = re.compile(
+    r"\s*(?:for|over|during)\s+(?P<number>\d+(?:\.\d+)?)\s*-?\s*"
+    r"(?P<unit>h|hrs?|hours?|min|mins?|minutes?|d|days?)(?![\w])",
     re.IGNORECASE,
+)
+_REPEAT = re.compile(r"\s*(?:[x×]|times)\s*(?=\d)", re.IGNORECASE)
+_COMBINE_GAP = re.compile(
+    r"[^\d]*?\b(?:then|followed\s+by|plus)\b[^\d]*|[^\d]*?\s\+\s[^\d]*", re.IGNORECASE
 )
 _DENOMINATOR_WORD = re.compile(r"[^\s,;()]*")
 
@@ -270,13 +264,108 @@ _LOST_SUPERSCRIPT = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?\s*{_TIMES_SIGN}\s*10\s
 _EMPTY_CARET = re.compile(r"10\s*(?:\^|\*\*)(?!\s*[({]?\s*[+-]?\d)")
 _FLAT_EXPONENT = re.compile(
     rf"\d\s*{_TIMES_SIGN}\s*10(?P<digits>\d{{1,2}})(?![\d.]|,\d{{3}})"
-    rf"(?!\s*-?\s*(?:(?:{_FOREIGN_UNIT})(?![\w])|%))",
+    rf"(?!\s*-?\s*(?:(?:{_VOLUME_UNIT}|{_TIME_WORDS}|{_OTHER_FOREIGN}|g|mg|ug|µg|ng|iu)(?![\w])|%))",
     re.IGNORECASE,
 )
 _NO_MANTISSA = re.compile(
     rf"(?:^|[^\d\s.])\s*(?P<sign>[x×])\s*10\s*(?:\^|\*\*|[{_SUPERSCRIPT_DIGITS}])"
 )
-_DECIMAL_COMMA = re.compile(rf"(?<![\d,.^])\d+,\d{{1,2}}(?!\d)\s*{_TIMES_SIGN}\s*10")
+_DECIMAL_COMMA = re.compile(
+    rf"(?<![\d,.^])\d+,\d{{1,2}}(?!\d)(?:\s*{_TIMES_SIGN}\s*10|[eE][+-]?\d)"
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The words of a review's field that the parsers need, compiled from config.
+
+    `counted` maps a counted unit (cells, particles, tablets...) to the expression of its words;
+    `mass` and `volume` say whether masses (ng..g) and volumes (uL..L) are read as amounts;
+    `subjects` are words naming a recipient ("per patient", "5 rats" is not a dose); `events`
+    are (name, expression, at) in declared order (the first event word in an anchor decides;
+    `at` lets "at <event>" alone be a time); `follow_up` names events whose following times are
+    follow-up times, not timings; `duration_after` matches the words after a time that make it
+    a length of the model ("90-min occlusion"); `other_step` marks clauses about another step.
+    """
+
+    counted: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    mass: bool = True
+    volume: bool = False
+    international_units: bool = False
+    subjects: re.Pattern[str] | None = None
+    events: tuple[tuple[str, re.Pattern[str], bool], ...] = ()
+    follow_up: frozenset[str] = frozenset()
+    duration_after: re.Pattern[str] | None = None
+    other_step: re.Pattern[str] | None = None
+    assume_unit: str | None = None
+
+    @property
+    def foreign_after_number(self) -> re.Pattern[str]:
+        return _foreign_after_number(self)
+
+    @property
+    def per_total(self) -> re.Pattern[str]:
+        return _per_total(self)
+
+    @property
+    def event_expression(self) -> re.Pattern[str] | None:
+        return _event_expression(self)
+
+
+@lru_cache(maxsize=64)
+def _foreign_after_number(lex: Lexicon) -> re.Pattern[str]:
+    words = [_TIME_WORDS, _OTHER_FOREIGN]
+    if not lex.volume:
+        words.append(_VOLUME_UNIT)
+    if not lex.mass:
+        words.append(r"g|mg|µg|μg|ug|mcg|ng")
+    else:
+        subjects = "" if lex.subjects is None else f"|{lex.subjects.pattern}"
+        words.append(rf"g(?=\s*(?:body|weight|bw|each{subjects})(?![\w]))")
+    foreign = "|".join(words)
+    subjects = "" if lex.subjects is None else f"|{lex.subjects.pattern}"
+    return re.compile(rf"\s*-?\s*(?:(?:{foreign})(?![\w])|%|°{subjects})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _per_total(lex: Lexicon) -> re.Pattern[str]:
+    subjects = "" if lex.subjects is None else f"|(?:{lex.subjects.pattern})"
+    return re.compile(rf"(?:{_PER_TOTAL_WORDS}(?![\w]){subjects})", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _event_expression(lex: Lexicon) -> re.Pattern[str] | None:
+    if not lex.events:
+        return None
+    return re.compile(
+        "|".join(
+            f"(?P<e{index}>{expression.pattern})"
+            for index, (_, expression, _) in enumerate(lex.events)
+        ),
+        re.IGNORECASE,
+    )
+
+
+_MASS_UNITS = {"mg": "mg", "µg": "ug", "μg": "ug", "ug": "ug", "mcg": "ug", "ng": "ng", "g": "g"}
+_MASS_WORD = re.compile(r"(?P<mass>mg|µg|μg|ug|mcg|ng|g|grams?|milligrams?)", re.IGNORECASE)
+_VOLUME_WORD = re.compile(r"(?P<volume>ml|µl|μl|ul|l|millilit(?:er|re)s?)", re.IGNORECASE)
+_IU_WORD = re.compile(r"(?P<iu>iu|units?)", re.IGNORECASE)
+
+
+def _mass_unit(token: str) -> str:
+    word = token.lower()
+    if word.startswith("gram"):
+        return "g"
+    if word.startswith("milligram"):
+        return "mg"
+    return _MASS_UNITS[word]
+
+
+def _volume_unit(token: str) -> str:
+    word = token.lower().replace("µ", "u").replace("μ", "u")
+    if word.startswith("millilit"):
+        return "mL"
+    return {"ml": "mL", "ul": "uL", "l": "L"}[word]
 
 
 @dataclass
@@ -289,33 +378,61 @@ class _DoseNumber:
     mantissa: Decimal
     exponent: int | None  # its own power of ten, if written
     grouped: bool  # written with thousands separators
-    kind: str | None = None  # "cells", "particles", "ug" from a unit word
-    mass_factor: Decimal = Decimal(1)
+    kind: str | None = None  # the unit word's unit: a counted unit, "mg", "mL", "IU"...
     per: str | None = None  # "kg" or "m2"
     foreign: bool = False  # followed by a volume, time, length...
+    repeats: int | None = None  # "3 x 500 mg": 3
+    rate_hours: Decimal | None = None  # "1 g/h for 4 h": 4 (the amount is rate x duration)
+    per_time_hours: Decimal | None = None  # "/h": 1, "/min": 1/60
 
     @property
     def has_unit(self) -> bool:
         return self.kind is not None or self.per is not None
 
 
-def parse_dose(text: str | None) -> list[Dose]:
+def parse_dose(text: str | None, lex: Lexicon | None = None) -> list[Dose]:
     """Every dose value in a reported dose, in text order (see the module docstring for rules).
 
     A missing cell (None, pd.NA, NaN) or text with no dose gives []. Raises UnitParseError when
     something looks like a dose but cannot be read.
     """
+    lex = lex or Lexicon()
     if _is_missing(text):
         return []
     if not isinstance(text, str):
         raise UnitParseError(repr(text), f"a dose must be text, got {type(text).__name__}")
     clean = _clean(text)
     _check_dose_text(text, clean)
-    numbers = _scan_dose_numbers(text, clean)
+    numbers = _scan_dose_numbers(text, clean, lex)
     doses: list[Dose] = []
     for chain in _chains(clean, [number for number in numbers if not number.foreign]):
-        doses.extend(_resolve_dose_chain(text, clean, chain))
-    return doses
+        doses.extend(_resolve_dose_chain(text, clean, chain, lex))
+    return _combine_infusions(text, clean, doses)
+
+
+def _combine_infusions(text: str, clean: str, doses: list[Dose]) -> list[Dose]:
+    """A bolus then an infusion ("2 g, then 1 g/h for 4 h") is one dose: their sum."""
+    combined: list[Dose] = []
+    for dose in doses:
+        previous = combined[-1] if combined else None
+        if (
+            dose.from_rate
+            and previous is not None
+            and previous.unit == dose.unit
+            and _COMBINE_GAP.fullmatch(clean, previous.span[1], dose.span[0])
+        ):
+            total = float(Decimal(repr(previous.value)) + Decimal(repr(dose.value)))
+            span = (previous.span[0], dose.span[1])
+            combined[-1] = Dose(
+                value=total,
+                unit=dose.unit,
+                text=text[span[0] : span[1]].strip(),
+                span=span,
+                from_rate=True,
+            )
+            continue
+        combined.append(dose)
+    return combined
 
 
 def _check_dose_text(text: str, clean: str) -> None:
@@ -352,19 +469,34 @@ def _check_dose_text(text: str, clean: str) -> None:
     if match := _DECIMAL_COMMA.search(clean):
         raise UnitParseError(
             text,
-            f"{match.group(0)!r} has a decimal comma, which reads as a list",
+            f"{match.group(0)!r} has a decimal comma, which is ambiguous (a list, or a decimal)",
             span=match.span(),
-            hint="use a decimal point, e.g. '1.5 x 10^6'",
+            hint="use a decimal point, e.g. '1.5 x 10^6' or '1.5e6'",
         )
 
 
-def _scan_dose_numbers(text: str, clean: str) -> list[_DoseNumber]:
+def _scan_dose_numbers(text: str, clean: str, lex: Lexicon) -> list[_DoseNumber]:
     """Every number in the text, left to right, each with the unit words it is followed by."""
     numbers: list[_DoseNumber] = []
     position = 0
     while match := _DOSE_NUMBER.search(clean, position):
         number = _dose_number(match)
-        _read_dose_unit(text, clean, number)
+        repeat = _REPEAT.match(clean, match.end())
+        following = _DOSE_NUMBER.match(clean, repeat.end()) if repeat else None
+        if (
+            repeat
+            and following is not None
+            and number.exponent is None
+            and not number.grouped
+            and number.mantissa == number.mantissa.to_integral_value()
+            and number.mantissa > 0
+        ):
+            times = int(number.mantissa)
+            number = _dose_number(following)
+            number.start = match.start()
+            number.repeats = times
+            match = following
+        _read_dose_unit(text, clean, number, lex)
         numbers.append(number)
         position = max(number.end, match.end())
     return numbers
@@ -394,87 +526,128 @@ def _dose_number(match: re.Match[str]) -> _DoseNumber:
     )
 
 
-def _read_dose_unit(text: str, clean: str, number: _DoseNumber) -> None:
+def _read_dose_unit(text: str, clean: str, number: _DoseNumber, lex: Lexicon) -> None:
     """Fill kind, per and end from the words after the number ("cells/kg", "MSC in", "mL")."""
     position = number.number_end
     counted = number.exponent is not None or number.grouped
-    foreign = _FOREIGN_AFTER_NUMBER.match(clean, position)
-    if foreign and not _KG_MINUS_ONE.match(clean, position) and not _dose_noun_at(clean, position):
+    foreign = lex.foreign_after_number.match(clean, position)
+    if (
+        foreign
+        and not _KG_MINUS_ONE.match(clean, position)
+        and not _dose_noun_at(clean, position, lex)
+    ):
         if counted:
             raise UnitParseError(
                 text,
                 f"{clean[number.start : foreign.end()].strip()!r} is a volume, time or other "
                 "quantity, not a dose",
                 span=(number.start, foreign.end()),
-                hint="write the dose as a count (cells, particles) or a mass",
+                hint="write the dose as an amount (a count, a mass)",
             )
         number.foreign = True
         return
-    noun = _dose_noun_at(clean, position)
+    noun = _dose_noun_at(clean, position, lex)
     if noun is not None:
-        kind, mass_factor, position = noun
-        number.kind = kind
-        number.mass_factor = mass_factor
+        number.kind, position = noun
     if match := _KG_MINUS_ONE.match(clean, position):
         number.per = "kg"
         number.end = match.end()
-        return
+        position = match.end()
+    else:
+        per = _PER.match(clean, position)
+        if per is None:
+            number.end = position
+            return
+        denominator_start = per.end()
+        if match := _PER_KG.match(clean, denominator_start):
+            number.per = "kg"
+            number.end = match.end()
+            position = match.end()
+        elif not (counted or number.kind is not None):
+            number.end = position  # "1/3", "APP/PS1": a bare number is not read further
+            return
+        else:
+            _read_denominator(text, clean, number, per, denominator_start, lex)
+            return
+    # "20 mg/kg/h", "1 x 10^6 cells/kg per hour": a rate after the per-kg
     per = _PER.match(clean, position)
-    if per is None:
-        number.end = position
-        return
-    denominator_start = per.end()
-    if match := _PER_KG.match(clean, denominator_start):
-        number.per = "kg"
-        number.end = match.end()
-        return
-    if not (counted or number.kind is not None):
-        number.end = position  # "1/3", "APP/PS1": a bare number is not read further
-        return
-    if match := _PER_M2.match(clean, denominator_start):
+    if per is not None and _PER_TIME.match(clean, per.end()):
+        _read_rate(text, clean, number, _PER_TIME.match(clean, per.end()))
+
+
+def _read_denominator(
+    text: str, clean: str, number: _DoseNumber, per: re.Match[str], start: int, lex: Lexicon
+) -> None:
+    if match := _PER_M2.match(clean, start):
         number.per = "m2"
         number.end = match.end()
         return
-    if match := _PER_VOLUME.match(clean, denominator_start):
+    if match := _PER_TIME.match(clean, start):
+        _read_rate(text, clean, number, match)
+        return
+    if match := _PER_VOLUME.match(clean, start):
         if match.group("volume") is None:
             raise UnitParseError(
                 text,
                 f"{clean[number.start : match.end()]!r} is a concentration, not a dose",
                 span=(number.start, match.end()),
-                hint="write the count given and its volume, e.g. '1 x 10^6 cells in 100 uL'",
+                hint="write the amount given and its volume, e.g. '1 x 10^6 cells in 100 uL'",
             )
         number.end = match.end()
         return
-    if match := _PER_TOTAL.match(clean, denominator_start):
+    if match := lex.per_total.match(clean, start):
         number.end = match.end()
         return
-    word = _DENOMINATOR_WORD.match(clean, denominator_start)
+    word = _DENOMINATOR_WORD.match(clean, start)
     assert word is not None
     raise UnitParseError(
         text,
         f"unknown denominator {clean[per.start() : word.end()].strip()!r} after a dose",
         span=(number.start, word.end()),
-        hint="use /kg, per kg, /m2, a volume such as /100 uL, or /patient; separate arms with "
-        "',' or 'vs'",
+        hint="use /kg, per kg, /m2, /h with 'for <time>', a volume such as /100 uL, or "
+        "/patient; separate arms with ',' or 'vs'",
     )
 
 
-def _dose_noun_at(clean: str, position: int) -> tuple[str, Decimal, int] | None:
+def _read_rate(text: str, clean: str, number: _DoseNumber, unit: re.Match[str]) -> None:
+    """An infusion rate ("1 g/h"): its duration ("for 4 h") must follow."""
+    number.per_time_hours = _unit_hours(unit.group("unit"))
+    duration = _RATE_DURATION.match(clean, unit.end())
+    if duration is None:
+        raise UnitParseError(
+            text,
+            f"{clean[number.start : unit.end()]!r} is a rate with no duration",
+            span=(number.start, unit.end()),
+            hint="say how long it ran, e.g. '1 g/h for 4 h'",
+        )
+    number.rate_hours = Decimal(duration.group("number")) * _unit_hours(duration.group("unit"))
+    number.end = duration.end()
+
+
+def _dose_noun_at(clean: str, position: int, lex: Lexicon) -> tuple[str, int] | None:
     """The unit word after a number, allowing a few modifiers ("GFP-labelled human cells")."""
     for index in range(_MAX_MODIFIERS + 1):
         match = _NOUN_TOKEN.match(clean, position)
         if match is None:
             return None
         token = match.group("token")
-        if mass := _MASS_WORD.fullmatch(token):
-            unit = mass.group("mass").lower().replace("µ", "u").replace("μ", "u")
-            unit = "ug" if unit == "mcg" else unit
-            return "ug", _MASS_TO_UG[unit], match.end()
-        if _PARTICLE_WORD.fullmatch(token):
-            return "particles", Decimal(1), match.end()
-        if _CELL_WORD.fullmatch(token):
-            return "cells", Decimal(1), match.end()
-        if token.lower() in _STOP_WORDS or (index == 0 and _FOREIGN_AFTER_NUMBER.fullmatch(token)):
+        if index == 0:
+            if (
+                lex.mass
+                and _MASS_WORD.fullmatch(token)
+                and (token.lower() != "g" or not lex.foreign_after_number.match(clean, position))
+            ):
+                return _mass_unit(token), match.end()
+            if lex.volume and _VOLUME_WORD.fullmatch(token):
+                return _volume_unit(token), match.end()
+            if lex.international_units and _IU_WORD.fullmatch(token):
+                return "IU", match.end()
+        for name, expression in lex.counted:
+            if expression.fullmatch(token):
+                return name, match.end()
+        if token.lower() in _STOP_WORDS or (
+            index == 0 and lex.foreign_after_number.fullmatch(token)
+        ):
             return None
         position = match.end()
     return None
@@ -511,7 +684,7 @@ def _chains(
 
 
 def _resolve_dose_chain(
-    text: str, clean: str, chain: list[tuple[_DoseNumber, str | None]]
+    text: str, clean: str, chain: list[tuple[_DoseNumber, str | None]], lex: Lexicon
 ) -> list[Dose]:
     """Share powers of ten and units along a list or range, then build the Dose values."""
     numbers = [number for number, _ in chain]
@@ -556,12 +729,21 @@ def _resolve_dose_chain(
     doses: list[Dose] = []
     for index, number in enumerate(numbers):
         source = units[index]
-        kind = source.kind if source is not None and source.kind is not None else "cells"
-        factor = source.mass_factor if source is not None else Decimal(1)
+        kind = source.kind if source is not None and source.kind is not None else lex.assume_unit
+        if kind is None:
+            raise UnitParseError(
+                text,
+                f"{clean[number.start : number.end]!r} has no unit",
+                span=(number.start, number.end),
+                hint="write the unit after the number, e.g. '500 mg'",
+            )
         per = source.per if source is not None else None
-        value = number.mantissa * factor
+        value = number.mantissa
         if exponents[index] is not None:
             value = value.scaleb(exponents[index])
+        rate_source = source if source is not None and source.rate_hours is not None else None
+        if rate_source is not None:
+            value = value / rate_source.per_time_hours * rate_source.rate_hours
         doses.append(
             Dose(
                 value=_finite(text, value, (number.start, number.end)),
@@ -570,6 +752,8 @@ def _resolve_dose_chain(
                 span=(number.start, number.end),
                 range_role=roles[index],
                 unit_stated=source is not None,
+                repeats=number.repeats,
+                from_rate=rate_source is not None,
             )
         )
     _check_range_order(text, spans, roles, [dose.value for dose in doses])
@@ -642,16 +826,6 @@ _HOURS_PER_UNIT = {
 }
 _SPREAD = re.compile(r"\s*(?:\+/-|\+-|±)\s*")
 _IMMEDIATELY = re.compile(r"\bimmediately\b", re.IGNORECASE)
-_AT_REPERFUSION = re.compile(
-    r"\b(?:at|upon|on)\s+(?:the\s+(?:time|onset|start)\s+of\s+)?"
-    r"(?:reperfusion|recanali[sz]ation)\b",
-    re.IGNORECASE,
-)
-_OCCLUSION_AFTER = re.compile(
-    r"\s*(?:(?:transient|permanent|focal|global|temporary)\s+)?(?:of\s+(?:\w+\s+)?)?"
-    r"(?:[a-z]*mcao\w*|[a-z]*mcai\w*|bccao|occlu\w*|isch(?:a)?emi\w*|hypoxi\w*)\b",
-    re.IGNORECASE,
-)
 _DURATION_BEFORE = re.compile(
     r"\b(?:for|over|during|lasting)\s*(?:~|≈|about|approx(?:imately|\.)?)?\s*$", re.IGNORECASE
 )
@@ -663,31 +837,9 @@ _ANCHOR = re.compile(
 )
 _RELATIVE = re.compile(r"\s*(?:later|earlier|afterwards?|thereafter)\b", re.IGNORECASE)
 _ANCHOR_TAIL = re.compile(r"(?:[\s,;:.+-]|\b(?:and|or|vs|then)\b)+$", re.IGNORECASE)
-_OTHER_STEP = re.compile(
-    r"\b(?:harvest\w*|sacrific\w*|killed|euthan\w*|inclusion|included|eligib\w*"
-    r"|follow(?:ed)?[\s-]*up|cultur\w*|passag\w*|precondition\w*"
-    r"|assessed|evaluated|imaged|scanned|measured|analy[sz]ed)\b",
-    re.IGNORECASE,
-)
-_EVENT_WORDS = (
-    ("reperfusion", r"reperfus\w*|recanali[sz]\w*"),
-    (
-        "treatment",
-        r"infus\w*|inject\w*|transplant\w*|administ\w*|treatment|engraft\w*|deliver\w*|ia",
-    ),
-    (
-        "stroke",
-        r"\w*mcao\w*|\w*mcai\w*|stroke|isch(?:a)?emi\w*|infarct\w*|ictus|occlu\w*"
-        r"|photothromb\w*|embol\w*|ich|h(?:a)?emorrhag\w*|hypoxi\w*",
-    ),
-    ("injury", r"tbi|injur\w*|trauma\w*|insult|contusion"),
-    ("tumour", r"tumou?r\w*|glioma\w*|glioblastoma\w*|xenograft\w*"),
-    ("onset", r"onset"),
-)
-_EVENT = re.compile(
-    r"\b(?:"
-    + "|".join(f"(?P<e{index}>{words})" for index, (_, words) in enumerate(_EVENT_WORDS))
-    + r")\b",
+_AT_EVENT_PREFIX = r"\b(?:at|upon|on)\s+(?:the\s+(?:time|onset|start)\s+of\s+)?"
+_ALONE_PREFIX = re.compile(
+    r"\s*(?:(?:at|upon|on|during)\s+)?(?:the\s+(?:time|onset|start)\s+of\s+)?(?:the\s+)?",
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r";|\s\+\s|,(?!\s*(?:\d|and\b|or\b))", re.IGNORECASE)
@@ -711,13 +863,14 @@ class _TimingScan:
     saw_number: bool = False
 
 
-def parse_timing(text: str | None) -> list[Timing]:
+def parse_timing(text: str | None, lex: Lexicon | None = None) -> list[Timing]:
     """Every treatment timing in a reported timing, in text order (rules: module docstring).
 
     A missing cell or text with no timing ("subacute", "after recanalization") gives [].
     Raises UnitParseError for numbers with no time unit, times counted from another step
     ("2 days later"), reversed ranges and unbalanced parentheses.
     """
+    lex = lex or Lexicon()
     if _is_missing(text):
         return []
     if not isinstance(text, str):
@@ -726,7 +879,7 @@ def parse_timing(text: str | None) -> list[Timing]:
     scan = _TimingScan()
     for segment in _segments(text, clean):
         for start, end in _clauses(segment):
-            _read_clause(text, segment, start, end, scan)
+            _read_clause(text, segment, start, end, scan, lex)
     if not scan.timings and scan.saw_number and not scan.saw_time_unit:
         raise UnitParseError(
             text,
@@ -786,49 +939,87 @@ def _clauses(segment: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end in bounds if segment[start:end].strip()]
 
 
-def _read_clause(text: str, segment: str, start: int, end: int, scan: _TimingScan) -> None:
+def _read_clause(
+    text: str, segment: str, start: int, end: int, scan: _TimingScan, lex: Lexicon
+) -> None:
     clause = segment[:end]  # offsets stay those of the whole text; read from `start`
     numbers = [_time_number(match) for match in _TIME_NUMBER.finditer(clause, start)]
     immediate = list(_IMMEDIATELY.finditer(clause, start))
-    at_reperfusion = list(_AT_REPERFUSION.finditer(clause, start))
+    at_events = [
+        (name, match)
+        for name, expression, at in lex.events
+        if at
+        for match in re.finditer(
+            _AT_EVENT_PREFIX + f"(?:{expression.pattern})", clause[:end], re.IGNORECASE
+        )
+        if match.start() >= start
+    ]
     scan.saw_number = scan.saw_number or bool(numbers)
-    if immediate or at_reperfusion or any(n.unit_hours is not None for n in numbers):
+    if immediate or at_events or any(n.unit_hours is not None for n in numbers):
         scan.saw_time_unit = True
-    if _OTHER_STEP.search(clause, start):
-        return  # rule 4: a clause about harvest, sacrifice, inclusion...
+    if lex.other_step is not None and lex.other_step.search(clause, start):
+        return  # rule 4: a clause about another step (harvest, inclusion...)
+    if not numbers and not immediate and not at_events:
+        alone = _event_alone(text, clause, start, end, lex)
+        if alone is not None:
+            scan.saw_time_unit = True
+            scan.timings.append(alone)
+        return
     chains = [
         chain
         for chain in _chains(clause, numbers, _TIME_SEPARATOR)
-        if not _is_duration(clause, start, chain)
+        if not _is_duration(clause, start, chain, lex)
     ]
     covered: list[tuple[int, int]] = []
     for index, chain in enumerate(chains):
         next_start = chains[index + 1][0][0].start if index + 1 < len(chains) else end
-        scan.timings.extend(_resolve_time_chain(text, clause, start, chain, next_start, covered))
+        scan.timings.extend(
+            _resolve_time_chain(text, clause, start, chain, next_start, covered, lex)
+        )
     for match in immediate:
         following = [chain[0][0].start for chain in chains if chain[0][0].start > match.end()]
-        anchor, event, anchor_span = _anchor_after(clause, match.end(), min(following, default=end))
-        if event == "treatment":
+        anchor, event, anchor_span = _anchor_after(
+            clause, match.end(), min(following, default=end), lex
+        )
+        if event in lex.follow_up:
             continue  # rule 3
         if anchor_span is not None:
             covered.append(anchor_span)
         scan.timings.append(
             Timing(0.0, text[match.start() : match.end()], match.span(), anchor, event)
         )
-    for match in at_reperfusion:
+    for name, match in sorted(at_events, key=lambda item: item[1].start()):
         if not any(low <= match.start() < high for low, high in covered):
             phrase = text[match.start() : match.end()]
-            scan.timings.append(Timing(0.0, phrase, match.span(), phrase, "reperfusion"))
+            scan.timings.append(Timing(0.0, phrase, match.span(), phrase, name))
+
+
+def _event_alone(text: str, clause: str, start: int, end: int, lex: Lexicon) -> Timing | None:
+    """A clause that is only a declared event ("at skin incision", "cord clamping"): time 0
+    from that event."""
+    prefix = _ALONE_PREFIX.match(clause, start)
+    body_start = prefix.end() if prefix else start
+    body = clause[body_start:end].strip(" .")
+    if not body:
+        return None
+    for name, expression, _ in lex.events:
+        if expression.fullmatch(body):
+            span = (start + (len(clause[start:end]) - len(clause[start:end].lstrip())), end)
+            phrase = text[span[0] : span[1]].strip()
+            return Timing(0.0, phrase, span, phrase, name)
+    return None
 
 
 def _is_duration(
-    clause: str, clause_start: int, chain: list[tuple[_TimeNumber, str | None]]
+    clause: str, clause_start: int, chain: list[tuple[_TimeNumber, str | None]], lex: Lexicon
 ) -> bool:
-    """Rules 1 and 2: an occlusion length ("90-min rMCAo") or a "for 24 h" length."""
+    """Rules 1 and 2: a length of the model ("90-min occlusion") or a "for 24 h" length."""
     first, last = chain[0][0], chain[-1][0]
     if _DURATION_BEFORE.search(clause, clause_start, first.start):
         return True
-    return last.unit_hours is not None and _OCCLUSION_AFTER.match(clause, last.end) is not None
+    if lex.duration_after is None or last.unit_hours is None:
+        return False
+    return lex.duration_after.match(clause, last.end) is not None
 
 
 def _time_number(match: re.Match[str]) -> _TimeNumber:
@@ -872,6 +1063,7 @@ def _resolve_time_chain(
     chain: list[tuple[_TimeNumber, str | None]],
     next_start: int,
     covered: list[tuple[int, int]],
+    lex: Lexicon,
 ) -> list[Timing]:
     """Units along the list, anchor, rule 3, then the Timings (merging "mean +/- SD")."""
     numbers = [number for number, _ in chain]
@@ -895,8 +1087,8 @@ def _resolve_time_chain(
             span=(first.start, relative.end()),
             hint="restate it as time after the event, e.g. '13-19 days after stroke'",
         )
-    anchor, event, anchor_span = _anchor_after(clause, last.end, next_start)
-    if event == "treatment":
+    anchor, event, anchor_span = _anchor_after(clause, last.end, next_start, lex)
+    if event in lex.follow_up:
         return []  # rule 3: "6 h after infusion" is a follow-up time
     if anchor_span is not None:
         covered.append(anchor_span)
@@ -970,7 +1162,7 @@ def _time_units(numbers: Sequence[_TimeNumber]) -> list[Decimal | None]:
 
 
 def _anchor_after(
-    clause: str, position: int, stop: int
+    clause: str, position: int, stop: int, lex: Lexicon
 ) -> tuple[str | None, str | None, tuple[int, int] | None]:
     """The "after MCAO" phrase right after a timing, up to the next timing or clause end."""
     match = _ANCHOR.match(clause, position)
@@ -982,14 +1174,16 @@ def _anchor_after(
     phrase = re.sub(r"\s{2,}", " ", phrase)
     if not phrase:
         return None, None, None
-    return phrase, _event(phrase[len(match.group("preposition")) :]), (phrase_start, stop)
+    return phrase, _event(phrase[len(match.group("preposition")) :], lex), (phrase_start, stop)
 
 
-def _event(phrase: str) -> str:
-    match = _EVENT.search(phrase)
+def _event(phrase: str, lex: Lexicon) -> str:
+    """The declared event the anchor phrase names (its first event word), else "other"."""
+    expression = lex.event_expression
+    match = None if expression is None else expression.search(phrase)
     if match is None:
         return "other"
-    for index, (name, _) in enumerate(_EVENT_WORDS):
+    for index, (name, _, _) in enumerate(lex.events):
         if match.group(f"e{index}") is not None:
             return name
     return "other"
@@ -1010,154 +1204,3 @@ def _finite(text: str, value: Decimal, span: tuple[int, int]) -> float:
             hint="check the exponent",
         )
     return as_float
-
-
-# --- normalising --------------------------------------------------------------------------
-
-
-def to_cells_per_kg(
-    dose: Dose,
-    *,
-    weight_kg: float | None = None,
-    species: str | None = None,
-    reference_weights: Mapping[str, float],
-) -> tuple[float, bool, str]:
-    """A cell dose in cells/kg, whether the weight was estimated, and how it was computed.
-
-    cells/kg are kept as reported. Total cells are divided by the study's weight when given,
-    else by config's reference weight for the species (estimated=True). Species are matched
-    case-insensitively with parenthesised notes dropped ("rat (Wistar)" -> "rat"); no other
-    guess is made ("neonatal rat" needs its own reference weight).
-    """
-    if dose.unit == "cells/kg":
-        return dose.value, False, "reported per kg"
-    if dose.unit != "cells":
-        raise UnitConversionError(
-            f"dose {dose.text!r} is in {dose.unit}, not a cell count: only cells and cells/kg "
-            "convert to cells/kg"
-        )
-    if not _is_missing(weight_kg):
-        weight = _checked_weight(weight_kg, f"the study weight for dose {dose.text!r}")
-        return (
-            _divide(dose.value, weight),
-            False,
-            f"{_format_number(dose.value)} cells / {_format_number(weight)} kg (study weight)",
-        )
-    if _is_missing(species) or not str(species).strip():
-        raise MissingReferenceWeightError(
-            f"dose {dose.text!r} is a total cell count with no body weight and no species: give "
-            "the study's weight or the species"
-        )
-    key = _species_key(str(species))
-    if re.search(r"[;,/&]|\b(?:and|or)\b", key):
-        raise MissingReferenceWeightError(
-            f"species {species!r} names more than one species: give the weight of the animals "
-            f"that received dose {dose.text!r}, or split the study into one row per species"
-        )
-    weights = {_species_key(name): value for name, value in reference_weights.items()}
-    if key not in weights:
-        known = ", ".join(sorted(weights)) or "none"
-        raise MissingReferenceWeightError(
-            f"no reference body weight for species {key!r} (from {species!r}): add "
-            f"'{key}: <kg>' to the reference body weights in config, or give the study's weight "
-            f"(species with a reference weight: {known})"
-        )
-    weight = _checked_weight(weights[key], f"the reference weight of {key!r} in config")
-    return (
-        _divide(dose.value, weight),
-        True,
-        f"{_format_number(dose.value)} cells / {_format_number(weight)} kg "
-        f"(reference weight for {key}, config)",
-    )
-
-
-def _species_key(species: str) -> str:
-    without_notes = re.sub(r"\([^)]*\)", " ", species)
-    return re.sub(r"\s+", " ", without_notes).strip().lower()
-
-
-def _checked_weight(weight: object, what: str) -> float:
-    if isinstance(weight, bool) or not isinstance(weight, int | float | Decimal):
-        raise UnitConversionError(f"{what} is {weight!r}, not a number of kg")
-    value = float(weight)
-    if not math.isfinite(value) or value <= 0:
-        raise UnitConversionError(f"{what} is {weight!r}: it must be a positive number of kg")
-    return value
-
-
-def _divide(value: float, weight: float) -> float:
-    """value / weight on the decimal values as written (1e6 / 0.275 = 3636363.63...)."""
-    return float(Decimal(repr(value)) / Decimal(repr(weight)))
-
-
-def _format_number(value: float) -> str:
-    return f"{value:g}"
-
-
-def check_timing_bins(bins: Sequence[Mapping[str, Any]]) -> list[tuple[str, float, float]]:
-    """Validate config's timing bins: (label, min_hours, max_hours) with [min, max) intervals.
-
-    Each bin needs a unique non-empty label and numeric bounds with min < max; None for
-    min_hours/max_hours means open-ended. Bins may not overlap. Raises ConfigError naming the
-    bin (1-based) and what to fix.
-    """
-    if isinstance(bins, str | bytes) or not isinstance(bins, Sequence):
-        raise ConfigError(
-            f"timing bins must be a list of {{label, min_hours, max_hours}}, got {bins!r}"
-        )
-    checked: list[tuple[str, float, float]] = []
-    for number, entry in enumerate(bins, 1):
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"timing bin {number} is {entry!r}: give label, min_hours, max_hours")
-        unknown = set(entry) - {"label", "min_hours", "max_hours"}
-        if unknown:
-            raise ConfigError(
-                f"timing bin {number} has unknown keys {sorted(unknown)}: use label, min_hours, max_hours"
-            )
-        label = entry.get("label")
-        if not isinstance(label, str) or not label.strip():
-            raise ConfigError(f"timing bin {number} needs a non-empty label, got {label!r}")
-        low = _bin_bound(entry.get("min_hours"), -math.inf, number, "min_hours")
-        high = _bin_bound(entry.get("max_hours"), math.inf, number, "max_hours")
-        if not low < high:
-            raise ConfigError(
-                f"timing bin {number} ({label!r}): min_hours {low} must be below max_hours {high}"
-            )
-        checked.append((label, low, high))
-    labels = [label for label, _, _ in checked]
-    for label in labels:
-        if labels.count(label) > 1:
-            raise ConfigError(f"timing bin label {label!r} is used twice: labels must be unique")
-    ordered = sorted(checked, key=lambda item: item[1])
-    for (label, _, high), (next_label, next_low, _) in itertools.pairwise(ordered):
-        if next_low < high:
-            raise ConfigError(
-                f"timing bins {label!r} and {next_label!r} overlap: bins are [min_hours, "
-                "max_hours), so one bin's max_hours may equal the next one's min_hours"
-            )
-    return checked
-
-
-def _bin_bound(value: object, open_end: float, number: int, key: str) -> float:
-    if value is None:
-        return open_end
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ConfigError(f"timing bin {number}: {key} is {value!r}, not a number of hours")
-    return float(value)
-
-
-def timing_bin(hours: float, bins: Sequence[Mapping[str, Any]], *, other: str = "other") -> str:
-    """The label of the bin holding `hours` (bins are [min_hours, max_hours)), else `other`.
-
-    E.g. bins [{"label": "day 1", "min_hours": 12, "max_hours": 36}, ...] put 24 h in "day 1"
-    and 36 h in the next bin.
-    """
-    checked = check_timing_bins(bins)
-    if other in {label for label, _, _ in checked}:
-        raise ConfigError(f"the label for timings in no bin, {other!r}, is also a bin label")
-    if isinstance(hours, bool) or not isinstance(hours, int | float) or math.isnan(hours):
-        raise UnitConversionError(f"timing {hours!r} is not a number of hours")
-    for label, low, high in checked:
-        if low <= hours < high:
-            return label
-    return other
