@@ -73,6 +73,15 @@ def synthetic_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def studies_text(results: Path) -> set[str]:
+    """Every as-reported dose text of the synthetic sheets (the outputs keep it verbatim)."""
+    texts = set()
+    for name in ("studies.csv", "arms.csv"):
+        sheet = pd.read_csv(results.parent / "config" / "extraction" / name, dtype=str)
+        texts |= set(sheet["dose_as_reported"].dropna())
+    return texts
+
+
 def _prisma(folder: Path) -> dict[str, str]:
     table = pd.read_csv(folder / "results" / "prisma" / "prisma.csv", dtype=str)
     return dict(zip(table["data"], table["n"], strict=True))
@@ -109,19 +118,20 @@ def test_every_regenerated_metric_of_the_synthetic_review(synthetic_review: Path
         assert metric in metrics.index, metric
         assert float(metrics[metric]) == pytest.approx(expected, rel=1e-9), metric
     # ties (5, 5, 5 then 4, 4) keep the configured bin order
-    assert metrics["stroke.timing_bin_order"] == "1-6 h; day 1; day 2-3; day 4-7; day 8-14"
+    assert metrics["fig3_timing.order"] == "1-6 h; day 1; day 2-3; day 4-7; day 8-14"
 
 
 def test_the_synthetic_review_extraction_tables_and_audit(synthetic_review: Path) -> None:
     results = synthetic_review / "results"
     studies = io.read_table(results / "extraction" / "studies.tsv")
     assert len(studies) == EXPECTED["status"]["included"]
-    doses = io.read_table(results / "extraction" / "doses.tsv")
+    doses = io.read_table(results / "extraction" / "dose.tsv")
     mouse = doses[
-        (doses["species"] == "mouse") & doses["record_id"].isin(["pubmed:1002", "pubmed:1003"])
+        (doses["group"] == "mouse") & doses["record_id"].isin(["pubmed:1002", "pubmed:1003"])
     ]
-    assert set(mouse["per_kg_estimated"]) == {"True"}
-    assert "reference weight mouse 0.025 kg" in set(mouse["per_kg_basis"])
+    assert set(mouse["per_weight_estimated"]) == {"True"}
+    assert "reference weight mouse 0.025 kg" in set(mouse["per_weight_basis"])
+    assert set(doses["text"].dropna()) <= set(studies_text(results))
     audit = pd.read_csv(results / "audit" / "audit.csv", dtype=str).set_index("id")["status"]
     assert audit.to_dict() == EXPECTED["audit"]
     report = (results / "audit" / "audit.md").read_text()

@@ -368,7 +368,9 @@ def extract_studies(
     write_form_workbook(form_out, form, sheets.included)
 
 
-def write_blank_form(screened_path: str | Path, config: Mapping[str, Any], form_out: str | Path) -> None:
+def write_blank_form(
+    screened_path: str | Path, config: Mapping[str, Any], form_out: str | Path
+) -> None:
     """The blank extraction workbook alone (before any extraction sheet exists)."""
     from litreview.extract.outputs import write_form_workbook
     from litreview.extract.sheets import _included
@@ -418,7 +420,9 @@ def regenerate_outputs(
         table = io.read_table(folder / f"{quantity.name}.tsv")
         kinds = {c: "Float64" for c in ("value", "amount", "total", "per_weight", "hours")}
         kinds |= {"per_weight_estimated": "boolean", "unit_stated": "boolean", "repeats": "Int64"}
-        values[quantity.name] = _typed(table, {k: v for k, v in kinds.items() if k in table or k in AMOUNT_COLUMNS})
+        values[quantity.name] = _typed(
+            table, {k: v for k, v in kinds.items() if k in table or k in AMOUNT_COLUMNS}
+        )
     data = ReportData(form=form, studies=_typed(io.read_table(studies), numeric), values=values)
     reasons = ScreeningSettings.from_config(config["screening"]).reasons
     prisma = io.read_table(prisma_csv) if prisma_csv else None

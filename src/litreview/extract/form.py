@@ -117,7 +117,11 @@ class Field:
         """What a cell of this field may hold, for error messages and the form's sheet."""
         if self.type in ("code", "codes"):
             text = ", ".join(self.codes)
-            return f"one of {text}" if self.type == "code" else f"codes of {text}, separated by '{self.separator}'"
+            return (
+                f"one of {text}"
+                if self.type == "code"
+                else f"codes of {text}, separated by '{self.separator}'"
+            )
         if self.type == "integer":
             return "a whole number" + _bounds(self)
         if self.type == "number":
@@ -216,7 +220,11 @@ def form_from_config(
     """Check `extraction:` and build its Form; ConfigError names the key and what to fix."""
     where = "extraction"
     fields_config = section.get("fields")
-    if not isinstance(fields_config, Sequence) or isinstance(fields_config, str) or not fields_config:
+    if (
+        not isinstance(fields_config, Sequence)
+        or isinstance(fields_config, str)
+        or not fields_config
+    ):
         raise ConfigError(
             f"{where}.fields must list the extraction form's fields (each with name and type)"
         )

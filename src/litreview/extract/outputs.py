@@ -36,16 +36,24 @@ def validation_report(form: Form, extraction: Extraction, normalised: Normalised
         values = normalised.values[spec.name]
         lines.append(f"| {spec.name} values | {len(values)} |")
         if spec.quantity.measures == "amount":
-            lines.append(f"| {spec.name} values in {spec.quantity.unit} | {int(values['amount'].notna().sum())} |")
+            lines.append(
+                f"| {spec.name} values in {spec.quantity.unit} | {int(values['amount'].notna().sum())} |"
+            )
             if spec.quantity.per_weight:
                 per = values["per_weight"].notna()
                 estimated = values["per_weight_estimated"].fillna(False).astype(bool)
-                lines.append(f"| {spec.name} values in {spec.quantity.per_weight_unit} | {int(per.sum())} |")
-                lines.append(f"| of which estimated with a reference body weight | {int(estimated.sum())} |")
+                lines.append(
+                    f"| {spec.name} values in {spec.quantity.per_weight_unit} | {int(per.sum())} |"
+                )
+                lines.append(
+                    f"| of which estimated with a reference body weight | {int(estimated.sum())} |"
+                )
             other = values["amount"].isna() & (
                 values["per_weight"].isna() if spec.quantity.per_weight else True
             )
-            lines.append(f"| {spec.name} values in other units (kept as reported) | {int(other.sum())} |")
+            lines.append(
+                f"| {spec.name} values in other units (kept as reported) | {int(other.sum())} |"
+            )
     categories = [spec for spec in form.fields if spec.from_screening]
     if categories:
         column = categories[0].name
@@ -69,7 +77,10 @@ def validation_report(form: Form, extraction: Extraction, normalised: Normalised
             "extraction.require_complete is false, so the run went on):",
             "",
         ]
-        lines += [f"- `{r}`: {_title(t)}" for r, t in zip(missing["record_id"], missing["title"], strict=True)]
+        lines += [
+            f"- `{r}`: {_title(t)}"
+            for r, t in zip(missing["record_id"], missing["title"], strict=True)
+        ]
     for spec in form.quantities():
         if not spec.quantity.per_weight:
             continue
@@ -77,7 +88,9 @@ def validation_report(form: Form, extraction: Extraction, normalised: Normalised
         estimated = values["per_weight_estimated"].fillna(False).astype(bool)
         lines += ["", f"## {spec.name}: per-kg values estimated with a reference body weight", ""]
         if estimated.any():
-            for basis, count in sorted(values.loc[estimated, "per_weight_basis"].value_counts().items()):
+            for basis, count in sorted(
+                values.loc[estimated, "per_weight_basis"].value_counts().items()
+            ):
                 lines.append(f"- {basis}: {count}")
         else:
             lines.append("None.")
@@ -194,7 +207,12 @@ def _append(sheet: Any, values: list[Any]) -> None:
 
 
 def write_outputs(
-    normalised: Normalised, report: str, *, studies_path: str | Path, out_dir: str | Path, report_path: str | Path
+    normalised: Normalised,
+    report: str,
+    *,
+    studies_path: str | Path,
+    out_dir: str | Path,
+    report_path: str | Path,
 ) -> None:
     """studies.tsv, one `<quantity>.tsv` per quantity field, and validation.md, atomically."""
     io.write_table(studies_path, normalised.studies)

@@ -208,7 +208,7 @@ def read_extraction(
             seen[(record_id, name.casefold())] = row.row
             arm = {"record_id": record_id, "arm": name, "_source": row}
             for spec in arm_fields:
-                arm[spec.name] = _value(row, spec, records[record_id])
+                arm[spec.name] = _value(row, spec, records[record_id], inherited=True)
             arms.append(arm)
 
     included = _included(screened)
@@ -267,18 +267,25 @@ def _included(screened: pd.DataFrame) -> pd.DataFrame:
     ]
     rows.sort(key=lambda record: record["record_id"])
     return pd.DataFrame(
-        {name: pd.array([row[name] for row in rows], dtype="string") for name in ("record_id", "title", "category")}
+        {
+            name: pd.array([row[name] for row in rows], dtype="string")
+            for name in ("record_id", "title", "category")
+        }
     )
 
 
 # --- one cell ------------------------------------------------------------------------------
 
 
-def _value(row: _SheetRow, spec: Field, record: Mapping[str, Any]) -> Any:
-    """The typed value of one cell, or a failure naming the cell, the value and what is allowed."""
+def _value(
+    row: _SheetRow, spec: Field, record: Mapping[str, Any], *, inherited: bool = False
+) -> Any:
+    """The typed value of one cell, or a failure naming the cell, the value and what is allowed.
+
+    `inherited`: an empty cell takes the study row's value (an arm's), so it may be empty."""
     text = row.text(spec.column)
     if text is None:
-        if spec.required:
+        if spec.required and not (inherited and spec.on("study")):
             row.fail(spec.column, "empty required cell", f"fill in {spec.column}: {spec.allowed()}")
         return None
     if spec.type == "code":
@@ -409,7 +416,9 @@ def normalise(form: Form, extraction: Extraction) -> Normalised:
         record_id = study["record_id"]
         arms = sorted(arms_by_study.get(record_id, []), key=lambda arm: arm["arm"])
         study_source = _Source(study["_source"], None, study)
-        arm_sources = [_Source(arm["_source"], arm["arm"], {**study, **_filled(arm)}) for arm in arms]
+        arm_sources = [
+            _Source(arm["_source"], arm["arm"], {**study, **_filled(arm)}) for arm in arms
+        ]
         label = study.get(form.label_field) if form.label_field else None
         row = {"record_id": record_id}
         for spec in form.fields:
@@ -509,9 +518,11 @@ def _read_quantity(form: Form, spec: Field, source: _Source) -> list[dict[str, A
     weight = source.values.get(quantity.weight) if quantity.weight else None
     weight_basis = None
     if weight is not None:
-        weight_basis = "arm weight" if source.arm is not None and source.row.text(
-            form.field(quantity.weight).column
-        ) else "study weight"
+        weight_basis = (
+            "arm weight"
+            if source.arm is not None and source.row.text(form.field(quantity.weight).column)
+            else "study weight"
+        )
     group = source.values.get(quantity.reference_by) if quantity.reference_by else None
     rows = []
     for dose in parsed:

@@ -89,7 +89,9 @@ def _alternation(patterns: Sequence[object], where: str, *, regex: bool = False)
             try:
                 re.compile(pattern)
             except re.error as error:
-                raise ConfigError(f"{where}: {pattern!r} is not a regular expression: {error}") from error
+                raise ConfigError(
+                    f"{where}: {pattern!r} is not a regular expression: {error}"
+                ) from error
             parts.append(pattern)
         else:
             parts.append(compile_pattern(pattern).pattern)
@@ -129,7 +131,9 @@ def build_vocabulary(section: Mapping[str, Any]) -> Vocabulary:
         events.append(
             Event(
                 name=str(name),
-                expression=re.compile(_alternation(entry["words"], where + ".words"), re.IGNORECASE),
+                expression=re.compile(
+                    _alternation(entry["words"], where + ".words"), re.IGNORECASE
+                ),
                 offset_hours=parse_offset(entry.get("offset", 0), system, where=where + ".offset"),
                 at=bool(entry.get("at", False)),
                 follow_up=bool(entry.get("follow_up", False)),
@@ -148,9 +152,7 @@ def build_vocabulary(section: Mapping[str, Any]) -> Vocabulary:
         words = _alternation(raw["words"], "extraction.duration_after.words")
         modifiers = ""
         if raw.get("modifiers"):
-            modifiers = (
-                f"(?:(?:{_alternation(raw['modifiers'], 'extraction.duration_after.modifiers')})\\s+)?"
-            )
+            modifiers = f"(?:(?:{_alternation(raw['modifiers'], 'extraction.duration_after.modifiers')})\\s+)?"
         duration_after = re.compile(
             rf"\s*-?\s*{modifiers}(?:of\s+(?:\w+\s+)?)?(?:{words})", re.IGNORECASE
         )
@@ -215,18 +217,16 @@ class QuantitySpec:
             return text + ")"
         if self.measures == "duration":
             return f"a duration as reported (normalised to {self.unit})"
-        return f"a time as reported, e.g. '24 {self.unit} after <event>' (normalised to {self.unit})"
+        return (
+            f"a time as reported, e.g. '24 {self.unit} after <event>' (normalised to {self.unit})"
+        )
 
     def lexicon(self) -> Lexicon:
         vocabulary = self.vocabulary
         units = (self.unit, *self.accept)
-        dimensions = {
-            self._dimension(unit) for unit in units if self.measures == "amount"
-        }
+        dimensions = {self._dimension(unit) for unit in units if self.measures == "amount"}
         counted = tuple(
-            (name, expression)
-            for name, expression in vocabulary.counted
-            if name in units
+            (name, expression) for name, expression in vocabulary.counted if name in units
         )
         return Lexicon(
             counted=counted,
@@ -288,7 +288,9 @@ class QuantitySpec:
                 return AmountValue(dose, None, None, None, None)
             per_weight = system.convert(dose.value, dose.unit, self.per_weight_unit)
             basis = "reported per " + per if per_weight is not None else None
-            return AmountValue(dose, None, per_weight, False if per_weight is not None else None, basis)
+            return AmountValue(
+                dose, None, per_weight, False if per_weight is not None else None, basis
+            )
         if amount is None:
             return AmountValue(dose, None, None, None, None)
         if weight_kg is not None:
@@ -303,10 +305,18 @@ class QuantitySpec:
         if reference is None:
             raise ConversionError(
                 f"{dose.text!r} is a total amount with no body weight"
-                + (f" and no reference weight for {self.reference_by} {group!r}" if self.reference_by else ""),
+                + (
+                    f" and no reference weight for {self.reference_by} {group!r}"
+                    if self.reference_by
+                    else ""
+                ),
                 hint=self._weight_hint(group),
             )
-        label = f"reference weight {group} {reference:g} kg" if group else f"reference weight {reference:g} kg"
+        label = (
+            f"reference weight {group} {reference:g} kg"
+            if group
+            else f"reference weight {reference:g} kg"
+        )
         return AmountValue(dose, amount, _divide(amount, reference), True, label)
 
     def reference_weight(self, group: str | None) -> float | None:

@@ -79,7 +79,9 @@ class UnitSystem:
         return 0.0 if result == 0 else result
 
     def is_time(self, unit: str) -> bool:
-        return self.pint_unit(unit).dimensionality == self.registry.parse_units("hour").dimensionality
+        return (
+            self.pint_unit(unit).dimensionality == self.registry.parse_units("hour").dimensionality
+        )
 
 
 def parse_offset(text: object, system: UnitSystem, *, where: str) -> float:

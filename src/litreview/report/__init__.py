@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from litreview.io import write_bytes, write_table, write_text
-from litreview.report.engine import Metrics, ReportData, compute, prisma_metrics
+from litreview.report.engine import ReportData, compute, prisma_metrics
 from litreview.report.plots import draw
 from litreview.report.spec import ReportSpec, report_from_config
 
@@ -19,7 +19,9 @@ __all__ = ["ReportData", "output_names", "report_from_config", "to_markdown", "w
 def output_names(spec: ReportSpec) -> tuple[list[str], list[str]]:
     """The table files (without extension) and figure names a report writes."""
     tables = [table.name for table in spec.tables]
-    tables += [f"{t.name}_matrix" for t in spec.tables if t.kind == "tally" and t.options.get("matrix")]
+    tables += [
+        f"{t.name}_matrix" for t in spec.tables if t.kind == "tally" and t.options.get("matrix")
+    ]
     return tables, [figure.name for figure in spec.figures]
 
 
@@ -57,7 +59,8 @@ def write_report(
 def to_markdown(table: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table; numbers right-aligned, missing values empty."""
     numeric = [
-        pd.api.types.is_numeric_dtype(table[column]) and not pd.api.types.is_bool_dtype(table[column])
+        pd.api.types.is_numeric_dtype(table[column])
+        and not pd.api.types.is_bool_dtype(table[column])
         for column in table.columns
     ]
     header = "| " + " | ".join(_cell(column) for column in table.columns) + " |"

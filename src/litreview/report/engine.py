@@ -15,7 +15,9 @@ Everything is a pure function of the inputs.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +26,8 @@ from typing import Any
 import pandas as pd
 
 from litreview.extract.form import Form
-from litreview.report.spec import ReportSpec, StudySet, Table
 from litreview.quantities.units import parse_offset
+from litreview.report.spec import ReportSpec, StudySet, Table
 
 __all__ = ["NOT_REPORTED", "Metrics", "ReportData", "compute", "prisma_metrics"]
 
@@ -118,7 +120,9 @@ def _set_mask(spec: ReportSpec, data: ReportData, study_set: StudySet) -> pd.Ser
         if isinstance(condition, Mapping) and "missing" in condition:
             test = column.isna() if condition["missing"] else column.notna()
         elif isinstance(condition, Mapping) and "not" in condition:
-            excluded = condition["not"] if isinstance(condition["not"], list) else [condition["not"]]
+            excluded = (
+                condition["not"] if isinstance(condition["not"], list) else [condition["not"]]
+            )
             test = ~column.isin([_text(v) for v in excluded]).fillna(False).astype(bool)
         else:
             wanted = condition.get("in") if isinstance(condition, Mapping) else condition
@@ -165,7 +169,9 @@ def _percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100 * part / whole
 
 
-def _counts(table: Table, data: ReportData, studies: pd.DataFrame, metrics: Metrics, what: str) -> pd.DataFrame:
+def _counts(
+    table: Table, data: ReportData, studies: pd.DataFrame, metrics: Metrics, what: str
+) -> pd.DataFrame:
     by = table.options["by"]
     show_empty = bool(table.options.get("show_empty", False))
     total = len(studies)
@@ -174,11 +180,13 @@ def _counts(table: Table, data: ReportData, studies: pd.DataFrame, metrics: Metr
     first = _values_of(studies, by[0])
     labels = [data.form.labels_of(name) for name in by]
     within = table.options.get("percent_within") == by[0]
-    for code in _codes(data, by[0], first, show_empty or len(by) == 1 and show_empty):
+    for code in _codes(data, by[0], first, show_empty or (len(by) == 1 and show_empty)):
         n = first.count(code)
         percent = _percent(n, total)
         metrics.add(f"{table.name}.{code}.n", n, "studies", total, f"{what}: {by[0]} {code}")
-        metrics.add(f"{table.name}.{code}.percent", percent, "percent", total, f"{n} of {total} {what}")
+        metrics.add(
+            f"{table.name}.{code}.percent", percent, "percent", total, f"{n} of {total} {what}"
+        )
         rows.append(_count_row(by, labels, (code,), n, total, percent))
         if len(by) == 2:
             inner = studies[[value == code for value in first]]
@@ -187,7 +195,13 @@ def _counts(table: Table, data: ReportData, studies: pd.DataFrame, metrics: Metr
             for sub in _codes(data, by[1], second, show_empty):
                 m = second.count(sub)
                 share = _percent(m, denominator)
-                metrics.add(f"{table.name}.{code}.{sub}.n", m, "studies", denominator, f"{what}: {by[0]} {code}, {by[1]} {sub}")
+                metrics.add(
+                    f"{table.name}.{code}.{sub}.n",
+                    m,
+                    "studies",
+                    denominator,
+                    f"{what}: {by[0]} {code}, {by[1]} {sub}",
+                )
                 metrics.add(
                     f"{table.name}.{code}.{sub}.percent",
                     share,
@@ -196,7 +210,16 @@ def _counts(table: Table, data: ReportData, studies: pd.DataFrame, metrics: Metr
                     f"{m} of {denominator} {what}" + (f" with {by[0]} {code}" if within else ""),
                 )
                 rows.append(_count_row(by, labels, (code, sub), m, denominator, share))
-    return pd.DataFrame(rows, columns=["level", *sum(([n, f"{n}_label"] for n in by), []), "n", "denominator", "percent"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "level",
+            *functools.reduce(operator.iadd, ([n, f"{n}_label"] for n in by), []),
+            "n",
+            "denominator",
+            "percent",
+        ],
+    )
 
 
 def _count_row(by, labels, codes, n, denominator, percent) -> dict[str, Any]:
@@ -205,7 +228,11 @@ def _count_row(by, labels, codes, n, denominator, percent) -> dict[str, Any]:
         code = codes[index] if index < len(codes) else None
         row[name] = code
         row[f"{name}_label"] = None if code is None else _label(labels[index], code)
-    row |= {"n": n, "denominator": denominator, "percent": None if percent is None else round(percent, 1)}
+    row |= {
+        "n": n,
+        "denominator": denominator,
+        "percent": None if percent is None else round(percent, 1),
+    }
     return row
 
 
@@ -218,12 +245,16 @@ def _label(labels: Mapping[str, str], code: str) -> str:
 # --- summaries -----------------------------------------------------------------------------
 
 
-def _quantity_values(table: Table, data: ReportData, studies: pd.DataFrame) -> tuple[list[tuple[str, str, float, bool]], str]:
+def _quantity_values(
+    table: Table, data: ReportData, studies: pd.DataFrame
+) -> tuple[list[tuple[str, str, float, bool]], str]:
     """(record_id, group, value, estimated) for the summary's value, and the unit shown."""
     spec = data.form.field(table.options["value"])
     by = table.options.get("by")
     ids = set(studies["record_id"])
-    group_of = {} if by is None else dict(zip(studies["record_id"], _values_of(studies, by), strict=True))
+    group_of = (
+        {} if by is None else dict(zip(studies["record_id"], _values_of(studies, by), strict=True))
+    )
     if spec.quantity is None:
         unit = table.options.get("unit", "")
         rows = [
@@ -258,9 +289,17 @@ def _quantity_values(table: Table, data: ReportData, studies: pd.DataFrame) -> t
             if value is None:
                 continue
         group = group_of.get(record["record_id"], "")
-        if by is not None and quantity.reference_by == by and not pd.isna(record.get("group", pd.NA)):
+        if (
+            by is not None
+            and quantity.reference_by == by
+            and not pd.isna(record.get("group", pd.NA))
+        ):
             group = str(record["group"])
-        estimated = bool(record.get("per_weight_estimated")) if measure == "per_weight" and not pd.isna(record.get("per_weight_estimated", pd.NA)) else False
+        estimated = (
+            bool(record.get("per_weight_estimated"))
+            if measure == "per_weight" and not pd.isna(record.get("per_weight_estimated", pd.NA))
+            else False
+        )
         rows.append((record["record_id"], group, value, estimated))
     return rows, unit
 
@@ -307,7 +346,9 @@ def _summary(table, data, studies, metrics, what):
             if stat in ("studies", "values"):
                 continue
             value = computed[stat]
-            row[f"{stat} ({shown})"] = None if value is None else _significant(value / scale, digits)
+            row[f"{stat} ({shown})"] = (
+                None if value is None else _significant(value / scale, digits)
+            )
         out.append(row)
     for threshold in table.options.get("thresholds") or []:
         limit = float(threshold["value"])
@@ -347,7 +388,9 @@ def _bins(table, data, studies, metrics, what):
             elif isinstance(bound, int | float):
                 bounds.append(float(bound))
             else:
-                hours = parse_offset(bound, system, where=f"report.tables.{table.name}.bins[{number}].{key}")
+                hours = parse_offset(
+                    bound, system, where=f"report.tables.{table.name}.bins[{number}].{key}"
+                )
                 bounds.append(system.convert(hours, "h", unit))
         bins.append((str(entry["label"]), bounds[0], bounds[1]))
     values = data.values[spec.name]
@@ -376,8 +419,20 @@ def _bins(table, data, studies, metrics, what):
     total = len(studies)
     rows = []
     for label, low, high in [*bins, (OTHER, None, None), (NOT_REPORTED, None, None)]:
-        metrics.add(f"{table.name}.{label}.n", picked[label], "studies", total, f"{what} ({pick} value) in {label!r}")
-        metrics.add(f"{table.name}.{label}.any", anywhere[label], "studies", total, f"{what} with any value in {label!r}")
+        metrics.add(
+            f"{table.name}.{label}.n",
+            picked[label],
+            "studies",
+            total,
+            f"{what} ({pick} value) in {label!r}",
+        )
+        metrics.add(
+            f"{table.name}.{label}.any",
+            anywhere[label],
+            "studies",
+            total,
+            f"{what} with any value in {label!r}",
+        )
         rows.append(
             {
                 "bin": "not reported" if label == NOT_REPORTED else label,
@@ -387,8 +442,17 @@ def _bins(table, data, studies, metrics, what):
                 "studies_any_value": anywhere[label],
             }
         )
-    ranked = sorted(((label, picked[label], i) for i, (label, _, _) in enumerate(bins) if picked[label]), key=lambda item: (-item[1], item[2]))
-    metrics.add(f"{table.name}.order", "; ".join(label for label, _, _ in ranked), "bins", total, f"bins by number of {what}, most first")
+    ranked = sorted(
+        ((label, picked[label], i) for i, (label, _, _) in enumerate(bins) if picked[label]),
+        key=lambda item: (-item[1], item[2]),
+    )
+    metrics.add(
+        f"{table.name}.order",
+        "; ".join(label for label, _, _ in ranked),
+        "bins",
+        total,
+        f"bins by number of {what}, most first",
+    )
     return pd.DataFrame(rows)
 
 
@@ -398,7 +462,9 @@ def _bins(table, data, studies, metrics, what):
 def _listing(table, data, studies, metrics, what):
     columns = table.options["columns"]
     rows = []
-    ordered = studies.sort_values(by=list(table.options.get("sort") or ["record_id"]), kind="stable", na_position="last")
+    ordered = studies.sort_values(
+        by=list(table.options.get("sort") or ["record_id"]), kind="stable", na_position="last"
+    )
     for record in ordered.to_dict("records"):
         row = {}
         for name in columns:
@@ -408,7 +474,9 @@ def _listing(table, data, studies, metrics, what):
             if spec is not None and spec.quantity is not None:
                 row[name] = None if pd.isna(value) else value
                 low, high = _study_range(data, spec, record)
-                row[f"{name} ({spec.quantity.per_weight_unit or spec.quantity.unit})"] = _range_text(low, high)
+                row[f"{name} ({spec.quantity.per_weight_unit or spec.quantity.unit})"] = (
+                    _range_text(low, high)
+                )
         rows.append(row)
     metrics.add(f"{table.name}.rows", len(rows), "studies", len(studies), what)
     return pd.DataFrame(rows, columns=list(rows[0]) if rows else columns)
@@ -421,10 +489,7 @@ def _shown(data: ReportData, name: str, value: Any) -> Any:
 
 def _study_range(data: ReportData, spec, record) -> tuple[float | None, float | None]:
     quantity = spec.quantity
-    if quantity.per_weight:
-        prefix = f"{spec.name}_per_{quantity.per_weight}"
-    else:
-        prefix = spec.name
+    prefix = f"{spec.name}_per_{quantity.per_weight}" if quantity.per_weight else spec.name
     low, high = record.get(f"{prefix}_min"), record.get(f"{prefix}_max")
     return (None if pd.isna(low) else float(low), None if pd.isna(high) else float(high))
 
@@ -444,22 +509,45 @@ def _tally(table, data, studies, metrics, what):
     per_study = []
     for record in studies.to_dict("records"):
         value = record.get(name)
-        chosen = [] if pd.isna(value) else [part.strip() for part in str(value).split(";") if part.strip()]
-        key = record.get(label_field) if label_field and not pd.isna(record.get(label_field)) else record["record_id"]
+        chosen = (
+            []
+            if pd.isna(value)
+            else [part.strip() for part in str(value).split(";") if part.strip()]
+        )
+        key = (
+            record.get(label_field)
+            if label_field and not pd.isna(record.get(label_field))
+            else record["record_id"]
+        )
         per_study.append((str(key), chosen))
     naming = sum(1 for _, chosen in per_study if chosen)
-    metrics.add(f"{table.name}.studies", naming, "studies", len(studies), f"{what} naming a {name} code")
+    metrics.add(
+        f"{table.name}.studies", naming, "studies", len(studies), f"{what} naming a {name} code"
+    )
     rows = []
     for code in codes:
         holders = [key for key, chosen in per_study if code in chosen]
-        metrics.add(f"{table.name}.{code}.n", len(holders), "studies", naming, f"{what} naming {code}")
+        metrics.add(
+            f"{table.name}.{code}.n", len(holders), "studies", naming, f"{what} naming {code}"
+        )
         if holders:
-            rows.append({"code": code, "label": data.form.labels_of(name).get(code, code), "studies": len(holders), "study_labels": "; ".join(sorted(holders))})
+            rows.append(
+                {
+                    "code": code,
+                    "label": data.form.labels_of(name).get(code, code),
+                    "studies": len(holders),
+                    "study_labels": "; ".join(sorted(holders)),
+                }
+            )
     rows.sort(key=lambda row: -row["studies"])
     matrix = None
     if table.options.get("matrix"):
         matrix = pd.DataFrame(
-            [{"study": key, **{code: int(code in chosen) for code in codes}} for key, chosen in sorted(per_study) if chosen],
+            [
+                {"study": key, **{code: int(code in chosen) for code in codes}}
+                for key, chosen in sorted(per_study)
+                if chosen
+            ],
             columns=["study", *codes],
         )
     return pd.DataFrame(rows, columns=["code", "label", "studies", "study_labels"]), matrix
@@ -478,7 +566,9 @@ def prisma_metrics(prisma: pd.DataFrame, reasons: Mapping[str, str], metrics: Me
             continue
         text = str(value).strip()
         if text.lstrip("-").isdigit():
-            metrics.add(f"prisma.{box}", int(text), "records", int(text), str(record.get("description")))
+            metrics.add(
+                f"prisma.{box}", int(text), "records", int(text), str(record.get("description"))
+            )
             continue
         total = 0
         for part in text.split(";"):

@@ -49,7 +49,9 @@ def _render(draw_on: Callable[[Any], None], size: tuple[float, float]) -> dict[s
 
 
 def _no_data(axes: Any) -> None:
-    axes.text(0.5, 0.5, "no studies", ha="center", va="center", transform=axes.transAxes, color=_GREY)
+    axes.text(
+        0.5, 0.5, "no studies", ha="center", va="center", transform=axes.transAxes, color=_GREY
+    )
     axes.set_xticks([])
     axes.set_yticks([])
 
@@ -67,7 +69,9 @@ def draw(
 
     def on(mpl_figure: Any) -> None:
         axes = mpl_figure.subplots()
-        mpl_figure.suptitle(textwrap.fill(figure.title, 90), x=0.01, ha="left", fontsize=10, fontweight="bold")
+        mpl_figure.suptitle(
+            textwrap.fill(figure.title, 90), x=0.01, ha="left", fontsize=10, fontweight="bold"
+        )
         if figure.plot == "bar":
             _bar(axes, table, by)
         elif figure.plot == "stacked_percent_bar":
@@ -104,7 +108,14 @@ def _stacked(axes: Any, table: pd.DataFrame, by: Sequence[str]) -> None:
         code_column, label_column = by[0], f"{by[0]}_label"
     else:
         inner = table[table["level"] == by[1]]
-        groups = [(label, inner[inner[by[0]] == code]) for code, label in zip(table.loc[table["level"] == by[0], by[0]], table.loc[table["level"] == by[0], f"{by[0]}_label"], strict=True)]
+        groups = [
+            (label, inner[inner[by[0]] == code])
+            for code, label in zip(
+                table.loc[table["level"] == by[0], by[0]],
+                table.loc[table["level"] == by[0], f"{by[0]}_label"],
+                strict=True,
+            )
+        ]
         code_column, label_column = by[1], f"{by[1]}_label"
     if not groups or all(rows.empty for _, rows in groups):
         _no_data(axes)
@@ -121,21 +132,44 @@ def _stacked(axes: Any, table: pd.DataFrame, by: Sequence[str]) -> None:
         left = 0.0
         for code, percent in zip(rows[code_column], rows["percent"], strict=True):
             width = 0.0 if pd.isna(percent) else float(percent)
-            axes.barh(position, width, left=left, color=colours[code], height=0.6, label=labels[code])
+            axes.barh(
+                position, width, left=left, color=colours[code], height=0.6, label=labels[code]
+            )
             if width >= 6:
-                axes.text(left + width / 2, position, f"{width:.0f}%", ha="center", va="center", color="white", fontsize=8)
+                axes.text(
+                    left + width / 2,
+                    position,
+                    f"{width:.0f}%",
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                )
             left += width
-    names = [f"{textwrap.fill(str(name), 20)}\n(n = {int(rows['denominator'].iloc[0]) if len(rows) else 0})" for name, rows in groups]
+    names = [
+        f"{textwrap.fill(str(name), 20)}\n(n = {int(rows['denominator'].iloc[0]) if len(rows) else 0})"
+        for name, rows in groups
+    ]
     axes.set_yticks(range(len(groups)), names)
     axes.set_ylim(len(groups) - 0.5, -0.5)
     axes.set_xlim(0, 100)
     axes.set_xlabel("% of studies")
     handles, names_seen = axes.get_legend_handles_labels()
     unique = dict(zip(names_seen, handles, strict=True))
-    axes.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False, fontsize=8)
+    axes.legend(
+        unique.values(),
+        unique.keys(),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncol=3,
+        frameon=False,
+        fontsize=8,
+    )
 
 
-def _strip(axes: Any, points: Sequence[tuple[str, float, bool]], log: bool, lines: Sequence[Any]) -> None:
+def _strip(
+    axes: Any, points: Sequence[tuple[str, float, bool]], log: bool, lines: Sequence[Any]
+) -> None:
     values = [p for p in points if p[1] > 0 or not log]
     if not values:
         _no_data(axes)
@@ -148,12 +182,27 @@ def _strip(axes: Any, points: Sequence[tuple[str, float, bool]], log: bool, line
         members = [(v, e) for g, v, e in values if g == group]
         for offset, (value, estimated) in enumerate(members):
             jitter = ((offset * 7) % 11 - 5) / 40
-            axes.scatter(index + jitter, value, s=22, facecolors="none" if estimated else _COLOURS[index % len(_COLOURS)], edgecolors=_COLOURS[index % len(_COLOURS)], zorder=3)
+            axes.scatter(
+                index + jitter,
+                value,
+                s=22,
+                facecolors="none" if estimated else _COLOURS[index % len(_COLOURS)],
+                edgecolors=_COLOURS[index % len(_COLOURS)],
+                zorder=3,
+            )
         median = statistics.median(v for v, _ in members)
         axes.hlines(median, index - 0.3, index + 0.3, color="black", linewidth=1.5, zorder=4)
     for line in lines:
         axes.axhline(float(line["value"]), color=_GREY, linestyle="--", linewidth=1)
-        axes.text(len(groups) - 0.5, float(line["value"]), str(line.get("label", "")), ha="right", va="bottom", color=_GREY, fontsize=8)
+        axes.text(
+            len(groups) - 0.5,
+            float(line["value"]),
+            str(line.get("label", "")),
+            ha="right",
+            va="bottom",
+            color=_GREY,
+            fontsize=8,
+        )
     if log:
         axes.set_yscale("log")
     axes.set_xticks(range(len(groups)), [g or "all" for g in groups])

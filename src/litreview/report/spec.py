@@ -1,24 +1,24 @@
 """The report a review declares (`report:` in config): sets, tables and figures, checked.
 
-    sets:     name -> {where: {field: value | [values] | {in: [...]} | {not: value or [...]}
-                      | {missing: true/false}}, within: another set}
-    tables:   a list; each has name, kind, title, caption, set (a set name, a list of set
-              names that all apply, or absent for every study) and what its kind needs:
-      counts   by: [field] or [field, field]; percent_within: the first by-field (percents
-               within each of its groups) or absent (percents of the set); show_empty: list
-               codes with no study
-      summary  value: a quantity or number field; measure: amount / per_weight / total (for
-               amounts); unit: the unit to express values in; by: a field; stats: studies,
-               values, min, median, max, mean, sum; thresholds: [{name, value}];
-               display: {scale, unit, digits}; exclude_zero: leave zeros out (a log axis)
-      bins     value: a time (or any quantity); pick: earliest / every; bins: [{label, from,
-               to}] half-open [from, to), bounds like "12 h" (or numbers in the unit)
-      listing  columns: fields (a quantity shows its as-reported text and its normalised
-               value); sort: fields
-      tally    field: a codes field; matrix: true adds the study x code table
-    figures:  a list; each has name, table, plot (bar, stacked_percent_bar, strip,
-              binned_bar), title, x_label, y_label, caption, log (strip), reference_lines
-              [{value, label}] (strip)
+sets:     name -> {where: {field: value | [values] | {in: [...]} | {not: value or [...]}
+                  | {missing: true/false}}, within: another set}
+tables:   a list; each has name, kind, title, caption, set (a set name, a list of set
+          names that all apply, or absent for every study) and what its kind needs:
+  counts   by: [field] or [field, field]; percent_within: the first by-field (percents
+           within each of its groups) or absent (percents of the set); show_empty: list
+           codes with no study
+  summary  value: a quantity or number field; measure: amount / per_weight / total (for
+           amounts); unit: the unit to express values in; by: a field; stats: studies,
+           values, min, median, max, mean, sum; thresholds: [{name, value}];
+           display: {scale, unit, digits}; exclude_zero: leave zeros out (a log axis)
+  bins     value: a time (or any quantity); pick: earliest / every; bins: [{label, from,
+           to}] half-open [from, to), bounds like "12 h" (or numbers in the unit)
+  listing  columns: fields (a quantity shows its as-reported text and its normalised
+           value); sort: fields
+  tally    field: a codes field; matrix: true adds the study x code table
+figures:  a list; each has name, table, plot (bar, stacked_percent_bar, strip,
+          binned_bar), title, x_label, y_label, caption, log (strip), reference_lines
+          [{value, label}] (strip)
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def report_from_config(section: Mapping[str, Any] | None, form: Form) -> ReportS
     section = section or {}
     unknown = sorted(set(section) - {"sets", "tables", "figures"})
     if unknown:
-        raise ConfigError(f"report has unknown key(s) {', '.join(unknown)}: use sets, tables, figures")
+        raise ConfigError(
+            f"report has unknown key(s) {', '.join(unknown)}: use sets, tables, figures"
+        )
     fields = set(form.names())
     sets: dict[str, StudySet] = {}
     for name, entry in (section.get("sets") or {}).items():
@@ -136,16 +138,27 @@ def report_from_config(section: Mapping[str, Any] | None, form: Form) -> ReportS
                 f"{', '.join(fitting) or 'no figure'}"
             )
         extra = sorted(
-            set(entry) - {"name", "table", "plot", "title", "caption", "x_label", "y_label", "log", "reference_lines", "width", "height"}
+            set(entry)
+            - {
+                "name",
+                "table",
+                "plot",
+                "title",
+                "caption",
+                "x_label",
+                "y_label",
+                "log",
+                "reference_lines",
+                "width",
+                "height",
+            }
         )
         if extra:
             raise ConfigError(f"{where} ({name}) has unknown key(s) {', '.join(extra)}")
         for line_number, line in enumerate(entry.get("reference_lines") or [], 1):
             if not isinstance(line, Mapping) or not isinstance(line.get("value"), int | float):
                 raise ConfigError(f"{where}.reference_lines[{line_number}] needs a numeric value")
-        figures.append(
-            Figure(name, str(table), plot, str(entry.get("title") or name), dict(entry))
-        )
+        figures.append(Figure(name, str(table), plot, str(entry.get("title") or name), dict(entry)))
     fig_names = [figure.name for figure in figures]
     for name in fig_names:
         if fig_names.count(name) > 1:
@@ -179,7 +192,9 @@ def _check_condition(condition: object, form: Form, field_name: str, where: str)
     if codes:
         for value in values:
             if str(value) not in codes and not isinstance(value, bool):
-                raise ConfigError(f"{where}: {value!r} is not a code of {field_name} ({', '.join(codes)})")
+                raise ConfigError(
+                    f"{where}: {value!r} is not a code of {field_name} ({', '.join(codes)})"
+                )
 
 
 def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) -> Table:
@@ -197,7 +212,9 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
             f"{', '.join(sorted(_COMMON_KEYS | _TABLE_KEYS[kind]))}"
         )
     raw_sets = entry.get("set")
-    chosen = () if raw_sets is None else tuple([raw_sets] if isinstance(raw_sets, str) else raw_sets)
+    chosen = (
+        () if raw_sets is None else tuple([raw_sets] if isinstance(raw_sets, str) else raw_sets)
+    )
     for set_name in chosen:
         if set_name not in sets:
             raise ConfigError(f"{where}.set: {set_name!r} is not a declared set (report.sets)")
@@ -229,7 +246,9 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
         if kind == "summary":
             measure = entry.get("measure", "amount")
             if measure not in ("amount", "per_weight", "total"):
-                raise ConfigError(f"{where}.measure is {measure!r}: use amount, per_weight or total")
+                raise ConfigError(
+                    f"{where}.measure is {measure!r}: use amount, per_weight or total"
+                )
             if measure == "per_weight" and (spec.quantity is None or not spec.quantity.per_weight):
                 raise ConfigError(f"{where}.measure: {spec.name} has no per_weight declared")
             for stat in entry.get("stats", STATS):
@@ -238,7 +257,9 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
             if entry.get("by") is not None:
                 need_field("by", entry["by"])
             if "unit" in entry and spec.quantity is not None:
-                target = spec.quantity.per_weight_unit if measure == "per_weight" else spec.quantity.unit
+                target = (
+                    spec.quantity.per_weight_unit if measure == "per_weight" else spec.quantity.unit
+                )
                 convertible = form.vocabulary.system.factor(target, entry["unit"]) is not None
                 if not convertible and entry["unit"] not in spec.quantity.accept:
                     raise ConfigError(
@@ -246,8 +267,12 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
                         f"not an accepted unit of {spec.name}"
                     )
             for number, threshold in enumerate(entry.get("thresholds") or [], 1):
-                if not isinstance(threshold, Mapping) or not isinstance(threshold.get("value"), int | float):
-                    raise ConfigError(f"{where}.thresholds[{number}] needs name and a numeric value")
+                if not isinstance(threshold, Mapping) or not isinstance(
+                    threshold.get("value"), int | float
+                ):
+                    raise ConfigError(
+                        f"{where}.thresholds[{number}] needs name and a numeric value"
+                    )
         else:
             if entry.get("pick", "earliest") not in ("earliest", "every"):
                 raise ConfigError(f"{where}.pick must be earliest or every")

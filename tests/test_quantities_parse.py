@@ -1,9 +1,9 @@
-"""Dose and timing parsers on the wordings reviewers write, including every real wording of the
-review's public reconstruction (shared/review/reconstruction/*.csv), plus property tests."""
+"""Amount and time parsers on the wordings reviewers write, with the first review's declared
+words: every real wording of its public reconstruction (shared/review/reconstruction/*.csv),
+plus property tests."""
 
 from __future__ import annotations
 
-import itertools
 import math
 from decimal import Decimal
 
@@ -12,36 +12,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litreview.errors import ConfigError, LitReviewError, ParseError
-from litreview.units import (
-    Dose,
-    MissingReferenceWeightError,
-    UnitConversionError,
-    UnitParseError,
-    check_timing_bins,
-    parse_dose,
-    parse_timing,
-    timing_bin,
-    to_cells_per_kg,
-)
+from litreview.errors import LitReviewError, ParseError
+from litreview.quantities.parse import Dose, UnitParseError
+from litreview.quantities.parse import parse_dose as parse_dose_with
+from litreview.quantities.parse import parse_timing as parse_timing_with
+from tests.reviews import first_review_form
 
-REFERENCE_WEIGHTS = {
-    "mouse": 0.025,
-    "rat": 0.275,
-    "dog": 10,
-    "human": 70,
-    "pig": 30,
-    "monkey": 5,
-    "sheep": 60,
-}
-# The review's Figure 3 bins, as half-open hour intervals centred on "day N" = N x 24 h.
-REVIEW_BINS = [
-    {"label": "1-6 h", "min_hours": 0, "max_hours": 12},
-    {"label": "day 1", "min_hours": 12, "max_hours": 36},
-    {"label": "day 2-3", "min_hours": 36, "max_hours": 84},
-    {"label": "day 4-7", "min_hours": 84, "max_hours": 180},
-    {"label": "day 8-14", "min_hours": 180, "max_hours": 348},
-]
+# The first review's words (units, events, recipients...) come from its config: the parser
+# knows none of them.
+_FORM = first_review_form()
+DOSE_LEXICON = _FORM.field("dose").quantity.lexicon()
+TIMING_LEXICON = _FORM.field("timing").quantity.lexicon()
+
+
+def parse_dose(text: object) -> list[Dose]:
+    return parse_dose_with(text, DOSE_LEXICON)  # type: ignore[arg-type]
+
+
+def parse_timing(text: object) -> list:
+    return parse_timing_with(text, TIMING_LEXICON)  # type: ignore[arg-type]
 
 
 def _doses(text: str) -> list[tuple[float, str, str | None, bool]]:
@@ -122,8 +111,8 @@ DOSE_WORDINGS = [
     ("1x10^6 hBM-MSC-derived EVs", [(1e6, "particles", None, True)]),
     ("100 ug/kg", [(100.0, "ug/kg", None, True)]),
     ("50 µg exosomes", [(50.0, "ug", None, True)]),
-    ("1 mg/kg", [(1000.0, "ug/kg", None, True)]),
-    ("200 ng", [(0.2, "ug", None, True)]),
+    ("1 mg/kg", [(1.0, "mg/kg", None, True)]),  # masses keep their unit; pint converts
+    ("200 ng", [(200.0, "ng", None, True)]),
     ("20 million NR1 cells", [(2e7, C, None, True)]),
     ("1 x 10^6 cells (n = 6)", [(1e6, C, None, True)]),
     ("", []),
@@ -497,197 +486,6 @@ def test_malformed_timings_raise_saying_what(text: str, message: str) -> None:
         parse_timing(text)
 
 
-# --- cells/kg ------------------------------------------------------------------------------
-
-
-def _dose(value: float, unit: str = "cells") -> Dose:
-    return Dose(value=value, unit=unit, text=f"{value:g} {unit}", span=(0, 1))
-
-
-def test_fukuda_doses_in_a_reference_rat_match_the_review() -> None:
-    # FACTS.md: 1x10^6 cells in a 0.275 kg rat = 36.4 x 10^5/kg; 1x10^4 cells = 0.36 x 10^5/kg.
-    low, high = parse_dose("low 1x10^4 cells vs high 1x10^6 cells")
-    high_per_kg, estimated, basis = to_cells_per_kg(
-        high, species="rat", reference_weights=REFERENCE_WEIGHTS
-    )
-    assert high_per_kg == pytest.approx(3.6363636e6)
-    assert round(high_per_kg / 1e5, 1) == 36.4
-    assert estimated is True
-    assert "reference weight for rat" in basis and "0.275 kg" in basis
-    low_per_kg, _, _ = to_cells_per_kg(low, species="rat", reference_weights=REFERENCE_WEIGHTS)
-    assert round(low_per_kg / 1e5, 2) == 0.36
-
-
-def test_division_is_exact_on_the_written_decimals() -> None:
-    value, _, _ = to_cells_per_kg(_dose(1e6), weight_kg=0.275, reference_weights={})
-    assert value == float(Decimal(1_000_000) / Decimal("0.275"))
-
-
-def test_study_weight_wins_and_is_not_an_estimate() -> None:
-    value, estimated, basis = to_cells_per_kg(
-        _dose(3e5), weight_kg=0.3, species="rat", reference_weights=REFERENCE_WEIGHTS
-    )
-    assert (value, estimated) == (1e6, False)
-    assert "study weight" in basis
-
-
-def test_cells_per_kg_are_kept_as_reported() -> None:
-    (dose,) = parse_dose("5×10⁵ cells/kg")
-    assert to_cells_per_kg(dose, species="martian", reference_weights={}) == (
-        5e5,
-        False,
-        "reported per kg",
-    )
-
-
-@pytest.mark.parametrize(
-    ("species", "weight"),
-    [("Rat (Wistar)", 0.275), ("  mouse ", 0.025), ("dog (normal)", 10), ("human", 70)],
-)
-def test_species_match_ignores_case_and_parenthesised_notes(species: str, weight: float) -> None:
-    value, estimated, _ = to_cells_per_kg(
-        _dose(1e6), species=species, reference_weights=REFERENCE_WEIGHTS
-    )
-    assert value == pytest.approx(1e6 / weight)
-    assert estimated
-
-
-@pytest.mark.parametrize("missing", [None, pd.NA, float("nan")])
-def test_missing_study_weight_falls_to_the_reference_weight(missing: object) -> None:
-    _, estimated, _ = to_cells_per_kg(
-        _dose(1e6),
-        weight_kg=missing,  # type: ignore[arg-type]
-        species="rat",
-        reference_weights=REFERENCE_WEIGHTS,
-    )
-    assert estimated
-
-
-def test_species_without_reference_weight_says_which_and_where() -> None:
-    with pytest.raises(
-        MissingReferenceWeightError, match=r"'neonatal rat'.*add 'neonatal rat: <kg>'"
-    ):
-        to_cells_per_kg(
-            _dose(1e6),
-            species="neonatal rat (per the review summary)",
-            reference_weights=REFERENCE_WEIGHTS,
-        )
-    assert issubclass(MissingReferenceWeightError, ConfigError)
-
-
-def test_several_species_in_one_cell_is_an_error() -> None:
-    with pytest.raises(MissingReferenceWeightError, match="more than one species"):
-        to_cells_per_kg(_dose(1e6), species="rat;mouse", reference_weights=REFERENCE_WEIGHTS)
-
-
-def test_no_weight_and_no_species_is_an_error() -> None:
-    with pytest.raises(MissingReferenceWeightError, match="no body weight and no species"):
-        to_cells_per_kg(_dose(1e6), reference_weights=REFERENCE_WEIGHTS)
-
-
-@pytest.mark.parametrize("unit", ["particles", "ug", "ug/kg", "particles/kg", "cells/m2"])
-def test_only_cell_doses_convert(unit: str) -> None:
-    with pytest.raises(UnitConversionError, match=f"in {unit}, not a cell count"):
-        to_cells_per_kg(_dose(1e9, unit), species="rat", reference_weights=REFERENCE_WEIGHTS)
-
-
-@pytest.mark.parametrize("weight", [0, -1.0, float("inf"), "0.3", True])
-def test_bad_weights_are_errors(weight: object) -> None:
-    with pytest.raises(UnitConversionError, match="study weight"):
-        to_cells_per_kg(_dose(1e6), weight_kg=weight, reference_weights={})  # type: ignore[arg-type]
-    with pytest.raises(UnitConversionError, match="reference weight of 'rat'"):
-        to_cells_per_kg(_dose(1e6), species="rat", reference_weights={"rat": weight})  # type: ignore[dict-item]
-
-
-# --- timing bins ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("hours", "label"),
-    [
-        (0, "1-6 h"),
-        (1, "1-6 h"),
-        (6, "1-6 h"),
-        (11.99, "1-6 h"),
-        (12, "day 1"),  # half-open: a bound belongs to the bin it opens
-        (24, "day 1"),
-        (36, "day 2-3"),
-        (72, "day 2-3"),
-        (168, "day 4-7"),
-        (336, "day 8-14"),
-        (348, "other"),
-        (672, "other"),
-        (-24, "other"),
-    ],
-)
-def test_review_timing_bins(hours: float, label: str) -> None:
-    assert timing_bin(hours, REVIEW_BINS) == label
-
-
-def test_timing_bin_other_label_and_open_ends() -> None:
-    assert timing_bin(1000, REVIEW_BINS, other="later") == "later"
-    bins = [
-        {"label": "early", "min_hours": None, "max_hours": 24},
-        {"label": "late", "min_hours": 24},
-    ]
-    assert [timing_bin(hours, bins) for hours in (-5, 23.5, 24, 1e6)] == [
-        "early",
-        "early",
-        "late",
-        "late",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("bins", "message"),
-    [
-        (
-            [
-                {"label": "a", "min_hours": 0, "max_hours": 12},
-                {"label": "b", "min_hours": 6, "max_hours": 24},
-            ],
-            "overlap",
-        ),
-        ([{"label": "a", "min_hours": 12, "max_hours": 12}], "must be below"),
-        (
-            [
-                {"label": "a", "min_hours": 0, "max_hours": 1},
-                {"label": "a", "min_hours": 1, "max_hours": 2},
-            ],
-            "used twice",
-        ),
-        ([{"min_hours": 0, "max_hours": 1}], "non-empty label"),
-        ([{"label": "a", "min_hours": "0", "max_hours": 1}], "not a number"),
-        ([{"label": "a", "min": 0, "max_hours": 1}], "unknown keys"),
-        ([("a", 0, 1)], "give label"),
-        ("1-6 h", "must be a list"),
-    ],
-)
-def test_bad_timing_bins_are_config_errors(bins: object, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        check_timing_bins(bins)  # type: ignore[arg-type]
-
-
-def test_other_label_may_not_be_a_bin_label() -> None:
-    with pytest.raises(ConfigError, match="also a bin label"):
-        timing_bin(5, REVIEW_BINS, other="day 1")
-
-
-def test_timing_bin_needs_a_number() -> None:
-    with pytest.raises(UnitConversionError, match="not a number of hours"):
-        timing_bin(float("nan"), REVIEW_BINS)
-
-
-def test_parsed_timings_fall_in_the_review_bins() -> None:
-    text = "1, 6, 24 or 48 h after 90-min MCAO"
-    assert [timing_bin(t.hours, REVIEW_BINS) for t in parse_timing(text)] == [
-        "1-6 h",
-        "1-6 h",
-        "day 1",
-        "day 2-3",
-    ]
-
-
 # --- properties ----------------------------------------------------------------------------
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -852,42 +650,6 @@ def test_a_list_shares_its_last_time_unit(amounts: list[int], unit: tuple[str, D
     text = ", ".join(str(n) for n in amounts[:-1]) + f" or {amounts[-1]} {unit[0]}"
     hours = [t.hours for t in parse_timing(text)]
     assert hours == pytest.approx([float(n * unit[1]) for n in amounts])
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.floats(min_value=1, max_value=1e12, allow_nan=False),
-    st.floats(min_value=0.005, max_value=200, allow_nan=False),
-)
-def test_cells_per_kg_times_weight_is_the_count(count: float, weight: float) -> None:
-    per_kg, estimated, _ = to_cells_per_kg(_dose(count), weight_kg=weight, reference_weights={})
-    assert per_kg * weight == pytest.approx(count, rel=1e-12)
-    assert not estimated
-    by_species, estimated, _ = to_cells_per_kg(
-        _dose(count), species="subject", reference_weights={"Subject": weight}
-    )
-    assert by_species == per_kg
-    assert estimated
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(st.integers(min_value=1, max_value=200), min_size=1, max_size=6),
-    st.floats(min_value=-10, max_value=1500, allow_nan=False),
-)
-def test_contiguous_bins_place_each_hour_in_exactly_its_interval(
-    widths: list[int], hours: float
-) -> None:
-    edges = [0]
-    for width in widths:
-        edges.append(edges[-1] + width)
-    bins = [
-        {"label": f"bin {i}", "min_hours": low, "max_hours": high}
-        for i, (low, high) in enumerate(itertools.pairwise(edges))
-    ]
-    label = timing_bin(hours, bins)
-    inside = [b["label"] for b in bins if b["min_hours"] <= hours < b["max_hours"]]
-    assert [label] == inside or (label == "other" and inside == [])
 
 
 FRAGMENTS = [
