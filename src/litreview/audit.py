@@ -4,7 +4,7 @@ explained, and the published numbers checked against each other.
 A reproduction is only as good as its account of where it disagrees. Config `audit.targets`
 maps a value of `published.yaml` (a dotted path; list items by index, "dose_per_kg_1e5.0") onto
 a metric of `results/tables/metrics.tsv`, with a `scale` that brings the metric into the
-published unit (1e-5 for "1e5 cells/kg") and an absolute `tolerance` (0.5 for a percent printed
+published unit (1e-5 for "1e5 units/kg") and an absolute `tolerance` (0.5 for a percent printed
 without decimals). Each target ends `match`, `differs` or `not computable`, with a sentence
 saying why where the data tell: the sheets hold fewer studies than the review included, the
 published percent disagrees with its own counts, the metric rests on n studies, the unit is

@@ -1,10 +1,10 @@
 """The small pattern language of keyword rules in the configuration.
 
 A pattern is a word or phrase, matched case-insensitively at word boundaries:
-- ``*`` at the end of a word matches any ending: ``exosom*`` matches exosome, exosomes,
-  exosomal; ``stem cell*`` matches stem cell, stem cells.
-- A hyphen or a space inside a pattern matches a hyphen, a space or nothing: ``intra-arterial``
-  matches intra-arterial, intra arterial and intraarterial.
+- ``*`` at the end of a word matches any ending: ``vaccin*`` matches vaccine, vaccines,
+  vaccination; ``side effect*`` matches side effect, side effects.
+- A hyphen or a space inside a pattern matches a hyphen, a space or nothing: ``follow-up``
+  matches follow-up, follow up and followup.
 - Anything else is literal (dots, parentheses, Greek letters...).
 A rule lists patterns; it is met when ANY of them occurs in ANY of the rule's fields.
 """

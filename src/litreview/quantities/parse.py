@@ -1,7 +1,7 @@
 """Amounts and times as reviewers copy them from papers, read into numbers.
 
 A reviewer copies "1 × 10⁶ units/kg", "low 1x10^4 vs high 1x10^6 units", "3 x 500 mg" or
-"30 min before incision" from a paper; the report needs numbers in declared units. The parsers
+"30 min before <event>" from a paper; the report needs numbers in declared units. The parsers
 keep every value a cell holds (arms, range ends) with the span it came from, so the sheet keeps
 the wording *and* the number can be audited against it. They read what is written and nothing
 more: text with no amount or time gives an empty list, and text that looks like one but cannot
@@ -20,7 +20,7 @@ Amounts (`parse_dose`)
     thousands separators ("1,000,000"), or is followed by a unit: a counted unit of the lexicon
     (up to three words may stand between: "1 million labelled units"), or directly a mass (ng,
     ug, mcg, mg, g), a volume (when the quantity measures volumes) or IU. A number followed by
-    a volume, time, length or recipient ("in 0.5 mL", "over 3-6 min", "in 5 rats" with "rat*"
+    a volume, time, length or recipient ("in 0.5 mL", "over 3-6 min", "in 5 ewes" with "ewe*"
     declared) is not an amount. "/kg", "per kg", "/kg body weight", "kg-1" make it per kg; "/m2"
     per square metre. "/100 uL" after an amount is the volume it was given in; "/patient", "per
     injection" mark a total. "1 g/h for 4 h" is an infusion: 4 g (a rate with no duration is an
@@ -37,10 +37,10 @@ Times (`parse_timing`)
     A time is a number with a time unit (min, h, d, days, weeks, months, years; a month is 30
     days and a year 365 days, a convention), "day N" (= N x 24 h after the event),
     "immediately" (0 h), "at <event>" for events declared with `at`, or a declared event alone
-    ("at incision": 0 from it). Lists and ranges work as for amounts ("1, 6 and 24 h", "3-7
+    ("at <event>": 0 from it). Lists and ranges work as for amounts ("1, 6 and 24 h", "3-7
     days", "day 5-9", "between 1 and 6 h"); "within 7 days" (also "up to", "<") is the range
     0-168 h; "14 +/- 7 days" is one time with `spread_hours`. Number words one to twelve are
-    read ("two weeks"). The phrase after the time ("after incision", "post onset") is its
+    read ("two weeks"). The phrase after the time ("after <event>", "post onset") is its
     `anchor`, classed into a declared `event` (its first event word), else "other".
     "before"/"prior to" give negative hours.
     Lengths that are not times are skipped, by these rules:
@@ -114,8 +114,9 @@ class MissingReferenceWeightError(ConfigError):
 class Dose:
     """One dose value read from a cell: one arm, or one end of a range.
 
-    `unit` is "cells", "cells/kg", "cells/m2", "particles", "particles/kg", "ug" or "ug/kg".
-    `unit_stated` is False when no unit was written and cells were assumed.
+    `unit` is a counted unit of the lexicon or a mass, volume or IU, optionally per "kg" or
+    "m2" ("units", "units/kg", "mg", "mg/kg", "mL", "IU").
+    `unit_stated` is False when no unit was written and the lexicon's `assume_unit` was taken.
     """
 
     value: float
@@ -137,7 +138,7 @@ class Dose:
 class Timing:
     """One timing read from a cell, in hours after the event named by `anchor` (if stated).
 
-    `event` is the anchor's class: "reperfusion", "stroke", "injury", "tumour", "onset",
+    `event` is the anchor's class: a declared event name,
     "other", or None with no anchor. `spread_hours` holds the ± part of "14 +/- 7 days".
     """
 
@@ -224,7 +225,7 @@ _DOSE_NUMBER = re.compile(
 )
 _WORD_EXPONENTS = {"thousand": 3, "million": 6, "billion": 9}
 _NOUN_TOKEN = re.compile(r"\s*-?\s*(?P<token>[A-Za-zµμ][\w\-µμ]*)")
-_MAX_MODIFIERS = 3  # words allowed between a number and its unit ("1 million NR1 cells")
+_MAX_MODIFIERS = 3  # words allowed between a number and its unit ("1 million labelled units")
 _STOP_WORDS = frozenset(
     (
         *("in", "into", "of", "per", "or", "and", "vs", "versus", "to", "at", "with", "over"),
@@ -279,9 +280,9 @@ _DECIMAL_COMMA = re.compile(
 class Lexicon:
     """The words of a review's field that the parsers need, compiled from config.
 
-    `counted` maps a counted unit (cells, particles, tablets...) to the expression of its words;
+    `counted` maps a counted unit (tablets, vials, units...) to the expression of its words;
     `mass` and `volume` say whether masses (ng..g) and volumes (uL..L) are read as amounts;
-    `subjects` are words naming a recipient ("per patient", "5 rats" is not a dose); `events`
+    `subjects` are words naming a recipient ("per patient"; "5 patients" is not a dose); `events`
     are (name, expression, at) in declared order (the first event word in an anchor decides;
     `at` lets "at <event>" alone be a time); `follow_up` names events whose following times are
     follow-up times, not timings; `duration_after` matches the words after a time that make it
@@ -464,7 +465,7 @@ def _check_dose_text(text: str, clean: str) -> None:
             text,
             "a power of ten with no number before it",
             span=(match.start("sign"), match.end()),
-            hint="write e.g. '1 x 10^6 cells'",
+            hint="write e.g. '1 x 10^6 <unit>'",
         )
     if match := _DECIMAL_COMMA.search(clean):
         raise UnitParseError(
@@ -527,7 +528,7 @@ def _dose_number(match: re.Match[str]) -> _DoseNumber:
 
 
 def _read_dose_unit(text: str, clean: str, number: _DoseNumber, lex: Lexicon) -> None:
-    """Fill kind, per and end from the words after the number ("cells/kg", "MSC in", "mL")."""
+    """Fill kind, per and end from the words after the number ("units/kg", "mg in", "mL")."""
     position = number.number_end
     counted = number.exponent is not None or number.grouped
     foreign = lex.foreign_after_number.match(clean, position)
@@ -569,7 +570,7 @@ def _read_dose_unit(text: str, clean: str, number: _DoseNumber, lex: Lexicon) ->
         else:
             _read_denominator(text, clean, number, per, denominator_start, lex)
             return
-    # "20 mg/kg/h", "1 x 10^6 cells/kg per hour": a rate after the per-kg
+    # "20 mg/kg/h", "1 x 10^6 units/kg per hour": a rate after the per-kg
     per = _PER.match(clean, position)
     if per is not None and _PER_TIME.match(clean, per.end()):
         _read_rate(text, clean, number, _PER_TIME.match(clean, per.end()))
@@ -591,7 +592,7 @@ def _read_denominator(
                 text,
                 f"{clean[number.start : match.end()]!r} is a concentration, not a dose",
                 span=(number.start, match.end()),
-                hint="write the amount given and its volume, e.g. '1 x 10^6 cells in 100 uL'",
+                hint="write the amount given and its volume, e.g. '1 x 10^6 <unit> in 100 uL'",
             )
         number.end = match.end()
         return
@@ -625,7 +626,7 @@ def _read_rate(text: str, clean: str, number: _DoseNumber, unit: re.Match[str]) 
 
 
 def _dose_noun_at(clean: str, position: int, lex: Lexicon) -> tuple[str, int] | None:
-    """The unit word after a number, allowing a few modifiers ("GFP-labelled human cells")."""
+    """The unit word after a number, allowing a few modifiers ("labelled human-derived units")."""
     for index in range(_MAX_MODIFIERS + 1):
         match = _NOUN_TOKEN.match(clean, position)
         if match is None:
@@ -722,7 +723,7 @@ def _resolve_dose_chain(
                 f"{clean[number.start : number.end]!r} stands in a list of doses with no power "
                 "of ten or unit of its own or after it",
                 span=(number.start, number.end),
-                hint="write each value in full, e.g. '1 x 10^6 cells, 5 x 10^5 cells'",
+                hint="write each value in full, e.g. '1 x 10^6 <unit>, 5 x 10^5 <unit>'",
             )
     spans = [(number.start, number.end) for number in numbers]
     roles = _range_roles(text, spans, [join for _, join in chain])
@@ -866,7 +867,7 @@ class _TimingScan:
 def parse_timing(text: str | None, lex: Lexicon | None = None) -> list[Timing]:
     """Every treatment timing in a reported timing, in text order (rules: module docstring).
 
-    A missing cell or text with no timing ("subacute", "after recanalization") gives [].
+    A missing cell or text with no timing ("subacute", "after <event>") gives [].
     Raises UnitParseError for numbers with no time unit, times counted from another step
     ("2 days later"), reversed ranges and unbalanced parentheses.
     """
@@ -995,7 +996,7 @@ def _read_clause(
 
 
 def _event_alone(text: str, clause: str, start: int, end: int, lex: Lexicon) -> Timing | None:
-    """A clause that is only a declared event ("at skin incision", "cord clamping"): time 0
+    """A clause that is only a declared event ("at <event>", or the event's words alone): time 0
     from that event."""
     prefix = _ALONE_PREFIX.match(clause, start)
     body_start = prefix.end() if prefix else start
@@ -1085,7 +1086,7 @@ def _resolve_time_chain(
             f"{text[first.start : relative.end()].strip()!r} counts from an earlier step, not "
             "from the disease event",
             span=(first.start, relative.end()),
-            hint="restate it as time after the event, e.g. '13-19 days after stroke'",
+            hint="restate it as time after the event, e.g. '13-19 days after <event>'",
         )
     anchor, event, anchor_span = _anchor_after(clause, last.end, next_start, lex)
     if event in lex.follow_up:
@@ -1164,7 +1165,7 @@ def _time_units(numbers: Sequence[_TimeNumber]) -> list[Decimal | None]:
 def _anchor_after(
     clause: str, position: int, stop: int, lex: Lexicon
 ) -> tuple[str | None, str | None, tuple[int, int] | None]:
-    """The "after MCAO" phrase right after a timing, up to the next timing or clause end."""
+    """The "after <event>" phrase right after a timing, up to the next timing or clause end."""
     match = _ANCHOR.match(clause, position)
     if match is None:
         return None, None, None

@@ -1,8 +1,8 @@
 """Units and conversions (pint), with a review's counted things as units of their own.
 
 pint knows masses, volumes and times; a review declares what it counts (units, particles,
-tablets...) in `extraction.units`, and each becomes a base dimension of its own, so "particles"
-never converts to "cells" and "mg" converts to "g" exactly as pint says. International units
+tablets...) in `extraction.units`, and each becomes a base dimension of its own, so "vials"
+never converts to "tablets" and "mg" converts to "g" exactly as pint says. International units
 (IU) are a dimension of their own too: they convert to nothing else.
 """
 

@@ -302,7 +302,7 @@ def load_store(folder: str | Path) -> RecordStore:
 SYNTHETIC_FIRST_PMID = 30_000_001
 SYNTHETIC_FIRST_DAY = date(1975, 1, 1)
 SYNTHETIC_LAST_DAY = date(2024, 12, 31)
-_TOPICS = ("asthma", "diabetes", "stroke", "sepsis", "migraine", "obesity", "glioma", "dementia")
+_TOPICS = ("asthma", "diabetes", "sepsis", "migraine", "obesity", "dementia", "gout", "anaemia")
 _DESIGNS = ("randomized controlled trial", "cohort study", "case report", "systematic review")
 _DESIGN_TYPES = ("Randomized Controlled Trial", None, "Case Reports", "Systematic Review")
 _LANGS = ("eng",) * 8 + ("fre", "ger")
