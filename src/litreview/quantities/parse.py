@@ -416,17 +416,19 @@ def _combine_infusions(text: str, clean: str, doses: list[Dose]) -> list[Dose]:
     combined: list[Dose] = []
     for dose in doses:
         previous = combined[-1] if combined else None
+        factor = None if previous is None else _same_kind_factor(dose.unit, previous.unit)
         if (
             dose.from_rate
             and previous is not None
-            and previous.unit == dose.unit
+            and factor is not None
             and _COMBINE_GAP.fullmatch(clean, previous.span[1], dose.span[0])
         ):
-            total = float(Decimal(repr(previous.value)) + Decimal(repr(dose.value)))
+            added = Decimal(repr(dose.value)) * factor
+            total = float(Decimal(repr(previous.value)) + added)
             span = (previous.span[0], dose.span[1])
             combined[-1] = Dose(
                 value=total,
-                unit=dose.unit,
+                unit=previous.unit,
                 text=text[span[0] : span[1]].strip(),
                 span=span,
                 from_rate=True,
@@ -434,6 +436,21 @@ def _combine_infusions(text: str, clean: str, doses: list[Dose]) -> list[Dose]:
             continue
         combined.append(dose)
     return combined
+
+
+_MASS_IN_UG = {"ng": Decimal("0.001"), "ug": Decimal(1), "mg": Decimal(1000), "g": Decimal(10**6)}
+
+
+def _same_kind_factor(unit: str, target: str) -> Decimal | None:
+    """The factor taking `unit` to `target` when both are the same unit or masses (per the same
+    denominator), else None: a bolus in g and an infusion in mg add up."""
+    if unit == target:
+        return Decimal(1)
+    amount, _, per = unit.partition("/")
+    goal, _, goal_per = target.partition("/")
+    if per != goal_per or amount not in _MASS_IN_UG or goal not in _MASS_IN_UG:
+        return None
+    return _MASS_IN_UG[amount] / _MASS_IN_UG[goal]
 
 
 def _check_dose_text(text: str, clean: str) -> None:

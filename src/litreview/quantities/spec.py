@@ -38,7 +38,7 @@ from typing import Any
 from litreview.errors import ConfigError
 from litreview.patterns import compile_pattern
 from litreview.quantities.parse import Dose, Lexicon, Timing
-from litreview.quantities.units import UnitSystem, parse_offset
+from litreview.quantities.units import UnitSystem, parse_signed_time
 
 __all__ = [
     "MEASURES",
@@ -58,7 +58,7 @@ _VOCABULARY_KEYS = ("units", "events", "subject_words", "duration_after", "other
 class Event:
     name: str
     expression: re.Pattern[str]
-    offset_hours: float = 0.0
+    offset: tuple[float, str] = (0.0, "h")  # as declared: (magnitude, time unit)
     at: bool = False
     follow_up: bool = False
 
@@ -134,7 +134,7 @@ def build_vocabulary(section: Mapping[str, Any]) -> Vocabulary:
                 expression=re.compile(
                     _alternation(entry["words"], where + ".words"), re.IGNORECASE
                 ),
-                offset_hours=parse_offset(entry.get("offset", 0), system, where=where + ".offset"),
+                offset=parse_signed_time(entry.get("offset", 0), system, where=where + ".offset"),
                 at=bool(entry.get("at", False)),
                 follow_up=bool(entry.get("follow_up", False)),
             )
@@ -338,15 +338,17 @@ class QuantitySpec:
         )
 
     def time(self, timing: Timing) -> TimeValue:
+        """A time in the unit, the event's declared offset added (in the unit, exactly)."""
         event = timing.event
         if event is None and self.default_event is not None:
             event = self.default_event
         declared = self.vocabulary.event(event)
-        hours = timing.hours
-        if declared is not None and declared.offset_hours and self.measures != "duration":
-            hours = float(Decimal(repr(hours)) + Decimal(repr(declared.offset_hours)))
-        value = self.vocabulary.system.convert(hours, "h", self.unit)
+        system = self.vocabulary.system
+        value = system.convert(timing.hours, "h", self.unit)
         assert value is not None  # the unit is checked to be a time
+        if declared is not None and declared.offset[0] and self.measures != "duration":
+            offset = system.convert(declared.offset[0], declared.offset[1], self.unit)
+            value = float(Decimal(repr(value)) + Decimal(repr(offset)))
         return TimeValue(timing, value, event)
 
 

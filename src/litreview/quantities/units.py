@@ -9,6 +9,7 @@ never converts to "tablets" and "mg" converts to "g" exactly as pint says. Inter
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
@@ -69,13 +70,15 @@ class UnitSystem:
         return Decimal(repr(float(magnitude)))
 
     def convert(self, value: float, unit: str, target: str) -> float | None:
-        """`value` in `unit` expressed in `target` (decimal arithmetic), or None."""
-        factor = self.factor(unit, target)
-        if factor is None:
-            return None
-        if factor == 1:
+        """`value` in `unit` expressed in `target`, or None for another dimension. pint's float
+        factors are rounded to 15 significant digits, so 200 ng is 0.0002 mg exactly."""
+        if unit == target:
             return value
-        result = float(Decimal(repr(value)) * factor)
+        source, goal = self.pint_unit(unit), self.pint_unit(target)
+        if source.dimensionality != goal.dimensionality:
+            return None
+        magnitude = float(self.registry.Quantity(value, source).to(goal).magnitude)
+        result = float(f"{magnitude:.15g}")
         return 0.0 if result == 0 else result
 
     def is_time(self, unit: str) -> bool:
@@ -86,17 +89,29 @@ class UnitSystem:
 
 def parse_offset(text: object, system: UnitSystem, *, where: str) -> float:
     """An event offset such as "0 h", "+8 min", "-1 d", in hours."""
-    if isinstance(text, int | float) and not isinstance(text, bool) and text == 0:
-        return 0.0
-    if not isinstance(text, str) or not text.strip():
-        raise ConfigError(f"{where} is {text!r}: write a signed time such as '0 h' or '+8 min'")
-    try:
-        quantity = system.registry.Quantity(text.strip().replace("+", ""))
-        hours = float(quantity.to("hour").magnitude)
-    except (pint.errors.PintError, ValueError, AttributeError, TypeError) as error:
-        raise ConfigError(
-            f"{where} is {text!r}: write a signed time such as '0 h' or '+8 min'"
-        ) from error
-    if not math.isfinite(hours):
-        raise ConfigError(f"{where} is {text!r}: not a finite time")
+    magnitude, unit = parse_signed_time(text, system, where=where)
+    hours = system.convert(magnitude, unit, "h")
+    assert hours is not None
     return hours
+
+
+def parse_signed_time(text: object, system: UnitSystem, *, where: str) -> tuple[float, str]:
+    """ "+8 min" -> (8.0, "min"): a signed time as written, in its own unit (a bare 0 is 0 h)."""
+    if isinstance(text, int | float) and not isinstance(text, bool) and text == 0:
+        return 0.0, "h"
+    hint = "write a signed time such as '0 h' or '+8 min'"
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where} is {text!r}: {hint}")
+    match = re.fullmatch(r"\s*([+-]?\s*\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*", text)
+    if match is None:
+        raise ConfigError(f"{where} is {text!r}: {hint}")
+    magnitude = float(match.group(1).replace(" ", ""))
+    unit = match.group(2)
+    try:
+        if not system.is_time(unit):
+            raise ConfigError(f"{where} is {text!r}: {unit!r} is not a time unit; {hint}")
+    except ConfigError as error:
+        raise ConfigError(f"{where} is {text!r}: {hint}") from error
+    if not math.isfinite(magnitude):
+        raise ConfigError(f"{where} is {text!r}: not a finite time")
+    return magnitude, unit
