@@ -56,7 +56,9 @@ def test_the_package_speaks_of_no_review_domain() -> None:
     for path in MODULES:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for match in _DOMAIN.finditer(line):
-                found.append(f"{path.relative_to(PACKAGE)}:{number}: {match.group(0)!r}: {line.strip()}")
+                found.append(
+                    f"{path.relative_to(PACKAGE)}:{number}: {match.group(0)!r}: {line.strip()}"
+                )
     assert not found, "review words in src/litreview:\n" + "\n".join(found)
 
 
@@ -73,9 +75,12 @@ def _imports(path: Path) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if re.fullmatch(r"litreview(\.\w+)+", node.value):
-                names.add(node.value)  # lazily imported modules named as text
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.fullmatch(r"litreview(\.\w+)+", node.value)
+        ):
+            names.add(node.value)  # lazily imported modules named as text
     return names
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ def prisma_counts(
     other_labels: Mapping[str, str] | None = None,
     previous_studies: int = 0,
     previous_reports: int = 0,
-) -> tuple[PrismaCounts, dict[str, int]]:
+) -> tuple[PrismaCounts, dict[str, Any]]:
     """The PRISMA counts, and extra figures worth printing beside them (other_duplicates)."""
     kept_flags = clusters["kept"].astype("string").str.lower().isin(["true", "1"])
     kept = set(clusters.loc[kept_flags.to_numpy(dtype=bool), "record_id"])
@@ -121,8 +122,18 @@ def prisma_counts(
         total_studies=previous_studies + included_db + included_other,
         total_reports=previous_reports + included_db + included_other,
     )
+    reason_of = screened.set_index("record_id")["reason"]
+
+    def by_reason(rows: pd.DataFrame) -> dict[str, int]:
+        counted = Counter(str(r) for r in reason_of.reindex(rows["record_id"]).dropna())
+        return dict(sorted(counted.items()))
+
     extras = {
         "other_duplicates": int((~other["kept"]).sum()),
         "other_identified": len(other),
+        "records_excluded_by_reason": by_reason(
+            screened_db[screened_db["status"] == "excluded_title_abstract"]
+        ),
+        "excluded_automatic_by_reason": by_reason(excluded_automatic),
     }
     return counts, extras

@@ -283,6 +283,7 @@ def prisma_outputs(
     csv_path: str | Path,
     svg_path: str | Path,
     png_path: str | Path,
+    metrics_path: str | Path | None = None,
     *,
     origin: str | None,
     title: str | None,
@@ -304,6 +305,8 @@ def prisma_outputs(
     )
     require_consistent(counts)
     write_template_csv(counts, csv_path)
+    if metrics_path is not None:
+        io.write_table(metrics_path, prisma_metric_table(counts, extras, settings.reasons))
     note = f"Snapshot: {origin}" if origin else None
     if extras["other_duplicates"]:
         note = (note + "\n" if note else "") + (
@@ -311,6 +314,36 @@ def prisma_outputs(
             "methods duplicated records found earlier and are not counted again."
         )
     draw(counts, svg_path, png_path, title=title, origin_note=note)
+
+
+def prisma_metric_table(
+    counts, extras: Mapping[str, Any], reasons: Mapping[str, str]
+) -> pd.DataFrame:
+    """Every PRISMA box as a metric `prisma.<box>`, and each box of exclusions by reason code
+    (`prisma.records_excluded.<reason>`, `prisma.dbr_excluded.<reason>`...)."""
+    import dataclasses
+
+    from litreview.report.engine import Metrics
+
+    metrics = Metrics()
+    code_of = {text: code for code, text in reasons.items()}
+    for item in dataclasses.fields(counts):
+        value = getattr(counts, item.name)
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int):
+            metrics.add(f"prisma.{item.name}", value, "records", value, item.name.replace("_", " "))
+            continue
+        pairs = [(code_of.get(label, label), n) for label, n in value]
+        total = sum(n for _, n in pairs)
+        metrics.add(f"prisma.{item.name}", total, "records", total, item.name.replace("_", " "))
+        if item.name.endswith("_excluded"):
+            for code, n in pairs:
+                metrics.add(f"prisma.{item.name}.{code}", n, "records", n, reasons.get(code, code))
+    for box in ("records_excluded", "excluded_automatic"):
+        for code, n in extras.get(f"{box}_by_reason", {}).items():
+            metrics.add(f"prisma.{box}.{code}", n, "records", n, reasons.get(code, code))
+    return metrics.frame()
 
 
 def origin_of(pointer_path: str | Path) -> str | None:
@@ -391,20 +424,19 @@ def _typed(table: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
 
 def regenerate_outputs(
     studies: str | Path,
-    prisma_csv: str | Path | None,
+    prisma_metrics: str | Path | None,
     config: Mapping[str, Any],
     out_dir: str | Path,
 ) -> None:
     from litreview.extract.sheets import AMOUNT_COLUMNS
     from litreview.report import ReportData, report_from_config, write_report
-    from litreview.screen import ScreeningSettings
 
     form = extraction_form(config)
     spec = report_from_config(config.get("report"), form)
     numeric: dict[str, str] = {}
     for field_spec in form.fields:
         if field_spec.type in ("integer", "number") and field_spec.on("study"):
-            numeric[field_spec.name] = "Float64"
+            numeric[field_spec.name] = "Int64" if field_spec.type == "integer" else "Float64"
     for derived in form.derived:
         if derived.sum_of:
             numeric[derived.name] = "Float64"
@@ -424,9 +456,8 @@ def regenerate_outputs(
             table, {k: v for k, v in kinds.items() if k in table or k in AMOUNT_COLUMNS}
         )
     data = ReportData(form=form, studies=_typed(io.read_table(studies), numeric), values=values)
-    reasons = ScreeningSettings.from_config(config["screening"]).reasons
-    prisma = io.read_table(prisma_csv) if prisma_csv else None
-    write_report(spec, data, out_dir, prisma=prisma, reasons=reasons)
+    prisma = io.read_table(prisma_metrics) if prisma_metrics else None
+    write_report(spec, data, out_dir, prisma=prisma)
 
 
 def audit_outputs(

@@ -34,7 +34,7 @@ rule regenerate:
     input:
         studies=rules.extract.output.studies,
         quantities=rules.extract.output.quantities,
-        prisma=rules.prisma.output.csv,
+        prisma=rules.prisma.output.metrics,
     output:
         tables=expand(
             "results/tables/{table}.{ext}", table=REPORT_TABLES, ext=["csv", "md"]

@@ -40,6 +40,7 @@ rule prisma:
             category="3. Screening",
         ),
         png="results/prisma/prisma.png",
+        metrics="results/prisma/metrics.tsv",
     log:
         "logs/screen/prisma.log",
     conda:

@@ -14,6 +14,7 @@ run_step(
     snakemake.output.csv,
     snakemake.output.svg,
     snakemake.output.png,
+    snakemake.output.metrics,
     origin=stages.origin_of(snakemake.input.pointer),
     title=snakemake.params.title,
     other_labels=snakemake.params.other_labels,

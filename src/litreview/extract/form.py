@@ -207,6 +207,16 @@ class Form:
                 return derived.codes
         return ()
 
+    def type_of(self, name: str) -> str | None:
+        """A field's type; a derived mapping is a code, a derived sum a number."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec.type
+        for derived in self.derived:
+            if derived.name == name:
+                return "number" if derived.sum_of else "code"
+        return None
+
     def labels_of(self, name: str) -> Mapping[str, str]:
         for spec in self.fields:
             if spec.name == name:

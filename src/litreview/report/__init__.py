@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from litreview.io import write_bytes, write_table, write_text
-from litreview.report.engine import ReportData, compute, prisma_metrics
+from litreview.report.engine import ReportData, compute
 from litreview.report.plots import draw
 from litreview.report.spec import ReportSpec, report_from_config
 
@@ -31,14 +30,12 @@ def write_report(
     out_dir: str | Path,
     *,
     prisma: pd.DataFrame | None = None,
-    reasons: Mapping[str, str] | None = None,
 ) -> None:
-    """tables/<name>.csv + .md, figures/<name>.png + .svg, tables/metrics.tsv; atomically."""
+    """tables/<name>.csv + .md, figures/<name>.png + .svg, tables/metrics.tsv (with the PRISMA
+    metrics of the prisma stage appended); atomically."""
     out = Path(out_dir)
     computed = compute(spec, data)
     metrics = computed.metrics
-    if prisma is not None:
-        prisma_metrics(prisma, reasons or {}, metrics)
     for name, table in {**computed.tables, **computed.extra_tables}.items():
         write_table(out / "tables" / f"{name}.csv", table)
         title = next((t.title for t in spec.tables if t.name == name), name)
@@ -53,7 +50,10 @@ def write_report(
         )
         for file_format, data_bytes in images.items():
             write_bytes(out / "figures" / f"{figure.name}.{file_format}", data_bytes)
-    write_table(out / "tables" / "metrics.tsv", metrics.frame())
+    table = metrics.frame()
+    if prisma is not None:
+        table = pd.concat([table, prisma.astype(dict(table.dtypes))], ignore_index=True)
+    write_table(out / "tables" / "metrics.tsv", table)
 
 
 def to_markdown(table: pd.DataFrame) -> str:

@@ -8,7 +8,6 @@ Metric names come from the declaration:
              <t>.not_reported.n, <t>.order (text: bins with studies, most first)
     listing  <t>.rows
     tally    <t>.studies (naming any code), <t>.<code>.n
-    PRISMA   prisma.<box> for every box of prisma.csv, prisma.<box>.<reason> for exclusions
 Missing codes count as "not_reported", so the parts of every percent add up to 100.
 Everything is a pure function of the inputs.
 """
@@ -29,7 +28,7 @@ from litreview.extract.form import Form
 from litreview.quantities.units import parse_offset
 from litreview.report.spec import ReportSpec, StudySet, Table
 
-__all__ = ["NOT_REPORTED", "Metrics", "ReportData", "compute", "prisma_metrics"]
+__all__ = ["NOT_REPORTED", "Metrics", "ReportData", "compute"]
 
 NOT_REPORTED = "not_reported"
 OTHER = "other"
@@ -249,17 +248,18 @@ def _quantity_values(
     table: Table, data: ReportData, studies: pd.DataFrame
 ) -> tuple[list[tuple[str, str, float, bool]], str]:
     """(record_id, group, value, estimated) for the summary's value, and the unit shown."""
-    spec = data.form.field(table.options["value"])
+    name = table.options["value"]
+    spec = next((f for f in data.form.fields if f.name == name), None)
     by = table.options.get("by")
     ids = set(studies["record_id"])
     group_of = (
         {} if by is None else dict(zip(studies["record_id"], _values_of(studies, by), strict=True))
     )
-    if spec.quantity is None:
+    if spec is None or spec.quantity is None:
         unit = table.options.get("unit", "")
         rows = [
             (rid, group_of.get(rid, ""), float(v), False)
-            for rid, v in zip(studies["record_id"], studies[spec.name], strict=True)
+            for rid, v in zip(studies["record_id"], studies[name], strict=True)
             if not pd.isna(v)
         ]
         return rows, unit
@@ -460,10 +460,16 @@ def _bins(table, data, studies, metrics, what):
 
 
 def _listing(table, data, studies, metrics, what):
+    """The chosen columns, a quantity's as-reported text beside its normalised range (in the
+    declared display scale; "(est.)" when a per-weight value rests on a reference weight)."""
     columns = table.options["columns"]
+    display = table.options.get("display") or {}
     rows = []
     ordered = studies.sort_values(
-        by=list(table.options.get("sort") or ["record_id"]), kind="stable", na_position="last"
+        by=list(table.options.get("sort") or ["record_id"]),
+        kind="stable",
+        na_position="last",
+        key=lambda column: column.str.casefold() if column.dtype == "string" else column,
     )
     for record in ordered.to_dict("records"):
         row = {}
@@ -473,13 +479,27 @@ def _listing(table, data, studies, metrics, what):
             row[name] = None if pd.isna(value) else _shown(data, name, value)
             if spec is not None and spec.quantity is not None:
                 row[name] = None if pd.isna(value) else value
+                shown = display.get(name) or {}
+                scale = float(shown.get("scale", 1))
+                unit = shown.get("unit", spec.quantity.per_weight_unit or spec.quantity.unit)
                 low, high = _study_range(data, spec, record)
-                row[f"{name} ({spec.quantity.per_weight_unit or spec.quantity.unit})"] = (
-                    _range_text(low, high)
+                text = _range_text(
+                    None if low is None else low / scale, None if high is None else high / scale
                 )
+                if text is not None and _estimated(data, spec.name, record["record_id"]):
+                    text += " (est.)"
+                row[f"{name} ({unit})"] = text
         rows.append(row)
     metrics.add(f"{table.name}.rows", len(rows), "studies", len(studies), what)
-    return pd.DataFrame(rows, columns=list(rows[0]) if rows else columns)
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else columns, dtype=object)
+
+
+def _estimated(data: ReportData, name: str, record_id: str) -> bool:
+    values = data.values.get(name)
+    if values is None or "per_weight_estimated" not in values:
+        return False
+    mine = values[values["record_id"] == record_id]["per_weight_estimated"]
+    return bool(mine.fillna(False).astype(bool).any())
 
 
 def _shown(data: ReportData, name: str, value: Any) -> Any:
@@ -498,8 +518,18 @@ def _range_text(low: float | None, high: float | None) -> str | None:
     if low is None:
         return None
     if low == high:
-        return f"{_significant(low, 3):g}"
-    return f"{_significant(low, 3):g}–{_significant(high, 3):g}"
+        return _plain(low)
+    return f"{_plain(low)}–{_plain(high)}"
+
+
+def _plain(value: float) -> str:
+    """Three significant digits, never in e-notation: 0.364, 36.4, 7140000."""
+    rounded = _significant(value, 3)
+    if rounded == 0 or not math.isfinite(rounded):
+        return f"{rounded:g}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _tally(table, data, studies, metrics, what):
@@ -551,31 +581,3 @@ def _tally(table, data, studies, metrics, what):
             columns=["study", *codes],
         )
     return pd.DataFrame(rows, columns=["code", "label", "studies", "study_labels"]), matrix
-
-
-# --- PRISMA --------------------------------------------------------------------------------
-
-
-def prisma_metrics(prisma: pd.DataFrame, reasons: Mapping[str, str], metrics: Metrics) -> None:
-    """Every numeric box of prisma.csv as prisma.<box>; "reason, n; ..." boxes by reason code."""
-    by_text = {text: code for code, text in reasons.items()}
-    for record in prisma.to_dict("records"):
-        box = record.get("data")
-        value = record.get("n")
-        if pd.isna(box) or pd.isna(value) or box == "NA":
-            continue
-        text = str(value).strip()
-        if text.lstrip("-").isdigit():
-            metrics.add(
-                f"prisma.{box}", int(text), "records", int(text), str(record.get("description"))
-            )
-            continue
-        total = 0
-        for part in text.split(";"):
-            label, _, count = part.rpartition(",")
-            if not count.strip().isdigit():
-                continue
-            code = by_text.get(label.strip(), label.strip())
-            metrics.add(f"prisma.{box}.{code}", int(count), "records", int(count), label.strip())
-            total += int(count)
-        metrics.add(f"prisma.{box}", total, "records", total, str(record.get("description")))

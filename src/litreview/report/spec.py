@@ -46,7 +46,7 @@ _TABLE_KEYS = {
     "counts": {"by", "percent_within", "show_empty"},
     "summary": {"value", "measure", "unit", "by", "stats", "thresholds", "display", "exclude_zero"},
     "bins": {"value", "pick", "bins", "display"},
-    "listing": {"columns", "sort"},
+    "listing": {"columns", "sort", "display"},
     "tally": {"field", "matrix"},
 }
 _COMMON_KEYS = {"name", "kind", "title", "caption", "set"}
@@ -224,10 +224,8 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
     def need_field(key: str, value: object, types: Sequence[str] | None = None) -> None:
         if value not in fields:
             raise ConfigError(f"{where}.{key}: {value!r} is not a field of the form")
-        if types is not None:
-            spec = next((f for f in form.fields if f.name == value), None)
-            if spec is None or spec.type not in types:
-                raise ConfigError(f"{where}.{key}: {value!r} is not a {' or '.join(types)} field")
+        if types is not None and form.type_of(value) not in types:
+            raise ConfigError(f"{where}.{key}: {value!r} is not a {' or '.join(types)} field")
 
     if kind == "counts":
         by = entry.get("by")
@@ -242,29 +240,28 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
         options["by"] = by
     elif kind in ("summary", "bins"):
         need_field("value", entry.get("value"), ("quantity", "number", "integer"))
-        spec = form.field(entry["value"])
+        spec = next((f for f in form.fields if f.name == entry["value"]), None)
+        quantity = None if spec is None else spec.quantity
         if kind == "summary":
             measure = entry.get("measure", "amount")
             if measure not in ("amount", "per_weight", "total"):
                 raise ConfigError(
                     f"{where}.measure is {measure!r}: use amount, per_weight or total"
                 )
-            if measure == "per_weight" and (spec.quantity is None or not spec.quantity.per_weight):
-                raise ConfigError(f"{where}.measure: {spec.name} has no per_weight declared")
+            if measure == "per_weight" and (quantity is None or not quantity.per_weight):
+                raise ConfigError(f"{where}.measure: {entry['value']} has no per_weight declared")
             for stat in entry.get("stats", STATS):
                 if stat not in STATS:
                     raise ConfigError(f"{where}.stats: {stat!r} is not one of {', '.join(STATS)}")
             if entry.get("by") is not None:
                 need_field("by", entry["by"])
-            if "unit" in entry and spec.quantity is not None:
-                target = (
-                    spec.quantity.per_weight_unit if measure == "per_weight" else spec.quantity.unit
-                )
+            if "unit" in entry and quantity is not None:
+                target = quantity.per_weight_unit if measure == "per_weight" else quantity.unit
                 convertible = form.vocabulary.system.factor(target, entry["unit"]) is not None
-                if not convertible and entry["unit"] not in spec.quantity.accept:
+                if not convertible and entry["unit"] not in quantity.accept:
                     raise ConfigError(
                         f"{where}.unit {entry['unit']!r} does not convert from {target} and is "
-                        f"not an accepted unit of {spec.name}"
+                        f"not an accepted unit of {entry['value']}"
                     )
             for number, threshold in enumerate(entry.get("thresholds") or [], 1):
                 if not isinstance(threshold, Mapping) or not isinstance(
