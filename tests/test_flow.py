@@ -156,4 +156,4 @@ def test_a_small_case_by_hand() -> None:
     assert counts.dbr_excluded == [("Reason B", 1)]
     assert counts.citations_results == 1
     assert counts.new_studies == 2
-    assert extras == {"other_duplicates": 1, "other_identified": 2}
+    assert extras["other_duplicates"] == 1 and extras["other_identified"] == 2

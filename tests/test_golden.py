@@ -71,7 +71,7 @@ def test_the_audit_is_identical(results: Path) -> None:
             assert NAMES.get(name, declared) == declared
         explanation = re.sub(
             r"metric (\S+?)(?=[\s;]|$)",
-            lambda match: f"metric {renamed.get(match.group(1), match.group(1))}",
+            lambda match, renamed=renamed: f"metric {renamed.get(match.group(1), match.group(1))}",
             explanation,
         )
         if old["id"] == "ich_timing_days":  # the detail names the declared set now
@@ -162,9 +162,10 @@ def test_the_tables_hold_the_same_numbers(results: Path) -> None:
         strict=True,
     ):
         assert before == after or (before == "" and value == "")
-    assert old["dose per kg (×10^5 cells/kg)"].fillna("").tolist() == new[
-        "dose (×10^5 cells/kg)"
-    ].fillna("").tolist()
+    assert (
+        old["dose per kg (×10^5 cells/kg)"].fillna("").tolist()
+        == new["dose (×10^5 cells/kg)"].fillna("").tolist()
+    )
     old = pd.read_csv(GOLDEN / "tables" / "tableS1_tbi.csv", dtype=str)
     new = pd.read_csv(tables / "tableS1_tbi.csv", dtype=str)
     assert old["timing (days)"].fillna("").tolist() == new["timing (days)"].fillna("").tolist()

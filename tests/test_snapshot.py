@@ -139,7 +139,7 @@ def test_25000_hits_are_split_by_date_retrieved_exactly_and_fetched(eutils_serve
 
 
 def test_faults_change_nothing_in_what_is_kept(eutils_server, tmp_path):
-    query = "asthma OR stroke OR dementia"
+    query = "asthma OR sepsis OR dementia"
     clean_server = eutils_server(synthetic=400)
     clean = run_search(
         fast_settings(clean_server, batch_size=25),
