@@ -369,11 +369,10 @@ def extract_studies(
     config: Mapping[str, Any],
     studies_out: str | Path,
     report_out: str | Path,
-    form_out: str | Path,
     *,
     origin: str | None,
 ) -> None:
-    from litreview.extract.outputs import validation_report, write_form_workbook, write_outputs
+    from litreview.extract.outputs import validation_report, write_outputs
     from litreview.extract.sheets import normalise, read_extraction
 
     form = extraction_form(config)
@@ -398,7 +397,6 @@ def extract_studies(
         out_dir=Path(studies_out).parent,
         report_path=report_out,
     )
-    write_form_workbook(form_out, form, sheets.included)
 
 
 def write_blank_form(
@@ -406,9 +404,11 @@ def write_blank_form(
 ) -> None:
     """The blank extraction workbook alone (before any extraction sheet exists)."""
     from litreview.extract.outputs import write_form_workbook
-    from litreview.extract.sheets import _included
+    from litreview.extract.sheets import included_records
 
-    write_form_workbook(form_out, extraction_form(config), _included(io.read_table(screened_path)))
+    write_form_workbook(
+        form_out, extraction_form(config), included_records(io.read_table(screened_path))
+    )
 
 
 def _typed(table: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:

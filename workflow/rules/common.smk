@@ -93,7 +93,9 @@ def get_final_output():
         rules.screen.output.queue_xlsx,
         rules.prisma.output.png,
     ]
-    if config["extraction"]["studies"]:
+    if EXTRACTION_FORM:
+        outputs.append(rules.extraction_form.output.form)
+    if EXTRACTION_FORM and config["extraction"]["studies"]:
         outputs += [rules.extract.output.report, rules.regenerate.output.metrics]
         if config["audit"]["published"]:
             outputs.append(rules.audit.output.md)

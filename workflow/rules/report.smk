@@ -5,6 +5,21 @@ REPORT_TABLES, REPORT_FIGURES = declared_report()
 QUANTITIES = declared_quantities()
 
 
+rule extraction_form:
+    input:
+        screened=rules.screen.output.screened,
+    output:
+        form="results/extraction/form.xlsx",
+    log:
+        "logs/report/extraction_form.log",
+    conda:
+        "../envs/litreview.yaml"
+    params:
+        config=config,
+    script:
+        "../scripts/extraction_form.py"
+
+
 rule extract:
     input:
         screened=rules.screen.output.screened,
@@ -14,7 +29,6 @@ rule extract:
     output:
         studies="results/extraction/studies.tsv",
         quantities=expand("results/extraction/{quantity}.tsv", quantity=QUANTITIES),
-        form="results/extraction/form.xlsx",
         report=report(
             "results/extraction/validation.md",
             caption="../report/extraction.rst",

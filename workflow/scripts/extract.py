@@ -11,6 +11,5 @@ run_step(
     snakemake.params.config,
     snakemake.output.studies,
     snakemake.output.report,
-    snakemake.output.form,
     origin=stages.origin_of(snakemake.input.pointer),
 )

@@ -43,6 +43,7 @@ __all__ = [
     "Extraction",
     "ExtractionCoverageError",
     "Normalised",
+    "included_records",
     "normalise",
     "read_extraction",
 ]
@@ -211,7 +212,7 @@ def read_extraction(
                 arm[spec.name] = _value(row, spec, records[record_id], inherited=True)
             arms.append(arm)
 
-    included = _included(screened)
+    included = included_records(screened)
     missing = included[~included["record_id"].isin(set(first_rows))].reset_index(drop=True)
     if len(missing) and require_complete:
         listing = "; ".join(
@@ -255,7 +256,8 @@ def _resolve(
     return record_id
 
 
-def _included(screened: pd.DataFrame) -> pd.DataFrame:
+def included_records(screened: pd.DataFrame) -> pd.DataFrame:
+    """The included records (record_id, title, category), by record_id."""
     rows = [
         {
             "record_id": str(record["record_id"]),
