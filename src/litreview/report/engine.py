@@ -236,9 +236,11 @@ def _count_row(by, labels, codes, n, denominator, percent) -> dict[str, Any]:
 
 
 def _label(labels: Mapping[str, str], code: str) -> str:
+    """The declared label of a code; a code without one is shown with spaces for "_"."""
     if code == NOT_REPORTED:
         return "not reported"
-    return labels.get(code, code)
+    label = labels.get(code, code)
+    return label.replace("_", " ") if label == code else label
 
 
 # --- summaries -----------------------------------------------------------------------------

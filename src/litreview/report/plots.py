@@ -170,6 +170,10 @@ def _stacked(axes: Any, table: pd.DataFrame, by: Sequence[str]) -> None:
 def _strip(
     axes: Any, points: Sequence[tuple[str, float, bool]], log: bool, lines: Sequence[Any]
 ) -> None:
+    """Every value as a point (open: estimated), the group's median as a bar, reference lines."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     values = [p for p in points if p[1] > 0 or not log]
     if not values:
         _no_data(axes)
@@ -178,35 +182,58 @@ def _strip(
     for group, _, _ in values:
         if group not in groups:
             groups.append(group)
+    estimated_any = False
     for index, group in enumerate(groups):
+        colour = _COLOURS[index % len(_COLOURS)]
         members = [(v, e) for g, v, e in values if g == group]
         for offset, (value, estimated) in enumerate(members):
             jitter = ((offset * 7) % 11 - 5) / 40
+            estimated_any = estimated_any or estimated
             axes.scatter(
                 index + jitter,
                 value,
-                s=22,
-                facecolors="none" if estimated else _COLOURS[index % len(_COLOURS)],
-                edgecolors=_COLOURS[index % len(_COLOURS)],
+                s=24,
+                facecolors="none" if estimated else colour,
+                edgecolors=colour,
                 zorder=3,
             )
         median = statistics.median(v for v, _ in members)
         axes.hlines(median, index - 0.3, index + 0.3, color="black", linewidth=1.5, zorder=4)
     for line in lines:
-        axes.axhline(float(line["value"]), color=_GREY, linestyle="--", linewidth=1)
-        axes.text(
-            len(groups) - 0.5,
-            float(line["value"]),
+        axes.axhline(float(line["value"]), color=_GREY, linestyle="--", linewidth=1, zorder=1)
+        axes.annotate(
             str(line.get("label", "")),
-            ha="right",
-            va="bottom",
+            (0, float(line["value"])),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 3),
+            textcoords="offset points",
             color=_GREY,
             fontsize=8,
         )
     if log:
         axes.set_yscale("log")
-    axes.set_xticks(range(len(groups)), [g or "all" for g in groups])
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.yaxis.set_minor_formatter(NullFormatter())
+    counts = [sum(1 for g, _, _ in values if g == group) for group in groups]
+    axes.set_xticks(
+        range(len(groups)),
+        [f"{g or 'all'}\n({n} values)" for g, n in zip(groups, counts, strict=True)],
+    )
     axes.set_xlim(-0.6, len(groups) - 0.4)
+    handles = [Line2D([], [], color="black", linewidth=1.5, label="median")]
+    if estimated_any:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                markerfacecolor="none",
+                color=_GREY,
+                label="estimated",
+            )
+        )
+    axes.legend(handles=handles, loc="upper right", frameon=False, fontsize=8)
 
 
 def _binned(axes: Any, table: pd.DataFrame) -> None:
