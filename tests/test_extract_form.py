@@ -254,6 +254,7 @@ def test_an_arm_of_a_study_without_a_row_is_an_error(tmp_path: Path) -> None:
             {"derived": [{"name": "s", "sum": ["label", "n"]}]},
             "'label' is not an integer or number field",
         ),
+        ({"derived": [{"name": "s", "sum": ["dose", "n"]}]}, "'n' is not an integer or number"),
     ],
 )
 def test_form_errors_name_the_key(changes: dict, message: str) -> None:
@@ -301,3 +302,27 @@ def test_the_blank_workbook_never_holds_a_live_formula(tmp_path: Path) -> None:
     write_form_workbook(path, form, included_records(screened))
     cells = [row[1] for row in load_workbook(path)["studies"].iter_rows(min_row=2)]
     assert [cell.data_type for cell in cells] == ["s", "s", "s"]
+
+
+def test_a_derived_sum_of_two_amounts(tmp_path: Path) -> None:
+    fields = [
+        {"name": "bolus", "type": "quantity", "measures": "amount", "unit": "mg"},
+        {"name": "infusion", "type": "quantity", "measures": "amount", "unit": "g"},
+    ]
+    form = form_from_config(
+        section(fields=fields, derived=[{"name": "total_mg", "sum": ["bolus", "infusion"]}]),
+        screening_categories=CATEGORIES,
+    )
+    path = write(tmp_path, "1,500 mg,1 g/h for 2 h\n2,500 mg,\n", header="study,bolus,infusion\n")
+    normalised = normalise(form, read_extraction(form, path, None, screened=SCREENED))
+    totals = normalised.studies["total_mg"].tolist()
+    assert totals[0] == 2500.0
+    assert pd.isna(totals[1])
+    volume = {"name": "volume", "type": "quantity", "measures": "amount", "unit": "mL"}
+    with pytest.raises(ConfigError, match="'volume' is in mL, which does not add to mg"):
+        form_from_config(
+            section(
+                fields=[fields[0], volume], derived=[{"name": "t", "sum": ["bolus", "volume"]}]
+            ),
+            screening_categories=CATEGORIES,
+        )

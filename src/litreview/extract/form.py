@@ -18,7 +18,8 @@ A form is a list of fields, each with a `name`, a `type` and what that type need
 and `required`, `level` (study: the studies sheet; arm: the arms sheet; both), `column`
 (the sheet's column, default the name), `description`, and for codes `groups` (derived
 fields: group name -> {group: [codes or "prefix*"]}). `extraction.derived` declares more
-derived fields: `{name, from, map: {group: [codes]}}` or `{name, sum: [field, field]}`.
+derived fields: `{name, from, map: {group: [codes]}}` or `{name, sum: [field, field]}` (number
+fields, or amount quantities: each read once on the study row, the sum in the first's unit).
 Every problem is a ConfigError naming the key.
 """
 
@@ -433,10 +434,34 @@ def _derived(entry: object, where: str, fields: Sequence[Field]) -> Derived:
         parts = entry["sum"]
         if not isinstance(parts, Sequence) or isinstance(parts, str) or len(parts) < 2:
             raise ConfigError(f"{where}.sum must list two or more number fields")
-        for part in parts:
-            spec = by_name.get(part)
-            if spec is None or spec.type not in ("integer", "number"):
-                raise ConfigError(f"{where}.sum: {part!r} is not an integer or number field")
+        specs = [by_name.get(part) for part in parts]
+
+        def is_number(spec: Field | None) -> bool:
+            return spec is not None and spec.type in ("integer", "number")
+
+        def is_amount(spec: Field | None) -> bool:
+            return (
+                spec is not None
+                and spec.quantity is not None
+                and spec.quantity.measures == "amount"
+            )
+
+        numbers, amounts = all(map(is_number, specs)), all(map(is_amount, specs))
+        if not (numbers or amounts):
+            kind = is_amount if is_amount(specs[0]) else is_number
+            bad = next(part for part, spec in zip(parts, specs, strict=True) if not kind(spec))
+            raise ConfigError(
+                f"{where}.sum: {bad!r} is not an integer or number field (a sum adds number "
+                "fields, or amount quantities, not both)"
+            )
+        if amounts:
+            unit = specs[0].quantity.unit
+            for part, spec in zip(parts, specs, strict=True):
+                if specs[0].quantity.vocabulary.system.factor(spec.quantity.unit, unit) is None:
+                    raise ConfigError(
+                        f"{where}.sum: {part!r} is in {spec.quantity.unit}, which does not add "
+                        f"to {unit}"
+                    )
         return Derived(name=name, sum_of=tuple(parts), description=entry.get("description"))
     source = by_name.get(entry.get("from"))
     if source is None or source.type != "code":

@@ -426,12 +426,6 @@ def normalise(form: Form, extraction: Extraction) -> Normalised:
         for spec in form.fields:
             if spec.on("study"):
                 row[spec.name] = study.get(spec.name)
-        for derived in form.derived:
-            if derived.sum_of:
-                parts = [study.get(name) for name in derived.sum_of]
-                row[derived.name] = None if any(p is None for p in parts) else sum(parts)
-            else:
-                row[derived.name] = derived.group_of(study.get(derived.source))
         for spec in form.quantities():
             values = []
             for source, status in _sources(study_source, arm_sources, spec):
@@ -459,6 +453,12 @@ def normalise(form: Form, extraction: Extraction) -> Normalised:
                 values.extend(new)
             quantity_rows[spec.name].extend(values)
             row.update(_study_summary(spec, values))
+            row[f"_{spec.name}_values"] = values
+        for derived in form.derived:
+            if derived.sum_of:
+                row[derived.name] = _sum(form, derived.sum_of, study, row)
+            else:
+                row[derived.name] = derived.group_of(study.get(derived.source))
         study_rows.append(row)
     return Normalised(
         studies=_studies_frame(form, study_rows),
@@ -552,6 +552,25 @@ def _read_quantity(form: Form, spec: Field, source: _Source) -> list[dict[str, A
             }
         )
     return rows
+
+
+def _sum(form: Form, parts: Sequence[str], study: Mapping[str, Any], row: Mapping[str, Any]) -> Any:
+    """A derived sum: of number fields, or of amount quantities each holding one value read on
+    the study row (in the first part's unit); None when a part is missing or has several."""
+    specs = [form.field(name) for name in parts]
+    if specs[0].quantity is None:
+        values = [study.get(name) for name in parts]
+        return None if any(value is None for value in values) else sum(values)
+    unit = specs[0].quantity.unit
+    system = specs[0].quantity.vocabulary.system
+    total = Decimal(0)
+    for spec in specs:
+        values = [v for v in row[f"_{spec.name}_values"] if v["arm"] is None]
+        if len(values) != 1 or values[0].get("total") is None:
+            return None
+        converted = system.convert(float(values[0]["total"]), spec.quantity.unit, unit)
+        total += Decimal(repr(converted))
+    return float(total)
 
 
 def _study_summary(spec: Field, values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
