@@ -18,31 +18,13 @@ from litreview import io
 from litreview.entrez import EntrezSettings
 from litreview.search import run_search
 from litreview.testing.eutils import EutilsServer
+from tests.reviews import run_workflow
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
 REVIEW = Path(__file__).parent / "review"
 EXPECTED = yaml.safe_load((REVIEW / "expected.yaml").read_text(encoding="utf-8"))
-
-
-def run_workflow(directory: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(directory),
-        "--cores",
-        "1",
-        *arguments,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -140,6 +140,23 @@ def check_columns(
         )
 
 
+def add_list_validation(sheet, name: str, source: str, column: str, last_row: int) -> None:
+    """A drop-down on `column` (rows 2..last_row) from the cells `source` (a range of a list
+    sheet); other values are refused with a message naming `name`."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    validation = DataValidation(
+        type="list",
+        formula1=f"={source}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=f"Unknown {name}",
+        error=f"Choose a {name} from the list",
+    )
+    sheet.add_data_validation(validation)
+    validation.add(f"{column}2:{column}{last_row}")
+
+
 def write_queue_xlsx(
     path: str | Path,
     queue: pd.DataFrame,
@@ -156,7 +173,6 @@ def write_queue_xlsx(
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     from litreview.io import atomic_open
 
@@ -180,16 +196,9 @@ def write_queue_xlsx(
         if name not in columns or not values:
             continue
         target = get_column_letter(columns.index(name) + 1)
-        validation = DataValidation(
-            type="list",
-            formula1=f"=lists!${letter}$2:${letter}${len(values) + 1}",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=f"Unknown {name}",
-            error=f"Choose a {name} from the list",
+        add_list_validation(
+            sheet, name, f"lists!${letter}$2:${letter}${len(values) + 1}", target, last_row + 1000
         )
-        sheet.add_data_validation(validation)
-        validation.add(f"{target}2:{target}{last_row + 1000}")
     sheet.freeze_panes = "B2"
     for number, name in enumerate(columns, start=1):
         width = {"title": 60, "abstract": 80, "note": 30, "authors": 30}.get(name, 14)

@@ -11,6 +11,7 @@ import pandas as pd
 from litreview import io
 from litreview.extract.form import Form
 from litreview.extract.sheets import Extraction, Normalised
+from litreview.sheets import add_list_validation
 
 __all__ = ["validation_report", "write_form_workbook", "write_outputs"]
 
@@ -138,7 +139,6 @@ def write_form_workbook(path: str | Path, form: Form, included: pd.DataFrame) ->
     describing each field. Saved as the studies sheet, it is read as it is."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
     studies = workbook.active
@@ -182,16 +182,8 @@ def write_form_workbook(path: str | Path, form: Form, included: pd.DataFrame) ->
                 continue
             columns = [cell.value for cell in sheet[1]]
             target = get_column_letter(columns.index(spec.column) + 1)
-            validation = DataValidation(
-                type="list",
-                formula1=f"=lists!${letter}$2:${letter}${len(spec.codes) + 1}",
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=f"Unknown {spec.name}",
-                error=f"Choose a {spec.name} from the list",
-            )
-            sheet.add_data_validation(validation)
-            validation.add(f"{target}2:{target}{last}")
+            source = f"lists!${letter}$2:${letter}${len(spec.codes) + 1}"
+            add_list_validation(sheet, spec.name, source, target, last)
     lists.sheet_state = "hidden"
     studies.freeze_panes = "B2"
     with io.atomic_open(path, "wb") as handle:
