@@ -15,10 +15,8 @@ import pytest
 import yaml
 
 from litreview import io
-from litreview.entrez import EntrezSettings
-from litreview.search import run_search
 from litreview.testing.eutils import EutilsServer
-from tests.reviews import run_workflow
+from tests.reviews import run_workflow, take_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -33,24 +31,9 @@ def synthetic_review(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path from the local E-utilities server, then run once."""
     folder = tmp_path_factory.mktemp("review")
     shutil.copytree(REVIEW / "config", folder / "config")
-    config = yaml.safe_load((folder / "config" / "config.yaml").read_text(encoding="utf-8"))
-    store = tmp_path_factory.mktemp("store")
-    shutil.copy(REVIEW / "pubmed.xml", store / "pubmed.xml")
     pmids = [str(pmid) for pmid in range(1001, 1064)]
-    (store / "queries.json").write_text(json.dumps({config["search"]["query"]: pmids}))
-    with EutilsServer(store) as server:
-        settings = EntrezSettings(
-            email="tests@example.org", base_url=server.base_url, requests_per_second=1000.0
-        )
-        run_search(
-            settings,
-            config["search"]["query"],
-            mindate=config["search"]["mindate"],
-            maxdate=config["search"]["maxdate"],
-            snapshots_root=folder / "resources" / "snapshots",
-            origin="synthetic test review (tests/review)",
-            progress=False,
-        )
+    xml = (REVIEW / "pubmed.xml").read_bytes()
+    take_snapshot(folder, xml, pmids, "synthetic test review (tests/review)")
     run_workflow(folder)
     return folder
 
