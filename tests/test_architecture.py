@@ -12,6 +12,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "litreview"
 MODULES = sorted(PACKAGE.rglob("*.py"))
+# every text file the package ships: code, the workflow's rules, schema, captions and profiles
+TEXT_FILES = sorted(
+    path
+    for path in PACKAGE.rglob("*")
+    if path.is_file()
+    and (path.suffix in {".py", ".smk", ".rst", ".yaml", ".yml", ".md"} or path.name == "Snakefile")
+)
 
 # Words of the first review's field (and of fields like it): they belong in a review's config
 # and sheets, never in the package's code, comments or docstrings.
@@ -53,7 +60,8 @@ _DOMAIN = re.compile("|".join(f"(?:{word})" for word in DOMAIN_WORDS), re.IGNORE
 
 def test_the_package_speaks_of_no_review_domain() -> None:
     found = []
-    for path in MODULES:
+    assert any(path.suffix == ".smk" for path in TEXT_FILES)
+    for path in TEXT_FILES:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             for match in _DOMAIN.finditer(line):
                 found.append(

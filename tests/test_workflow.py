@@ -115,7 +115,7 @@ def test_strict_audit_fails_the_run_naming_the_difference(
     copy = tmp_path / "strict"
     shutil.copytree(synthetic_review, copy)  # a failed job's outputs are removed: work on a copy
     command = [
-        sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "Snakefile"),
+        sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "workflow" / "Snakefile"),
         "--directory", str(copy), "--cores", "1", "--config", "audit.strict=true",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -195,7 +195,7 @@ def test_a_live_run_takes_a_new_snapshot_and_never_writes_the_api_key(
     secret = "live-test-key-5f1c9e0a7d"
     with EutilsServer(store, rate_limit=True) as server:
         command = [
-            sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "Snakefile"),
+            sys.executable, "-m", "litreview.cli", "run", "--snakefile", str(REPO / "workflow" / "Snakefile"),
             "--directory", str(folder), "--cores", "1",
             "--config", "search.mode=live", f"entrez.base_url={server.base_url}",
         ]  # fmt: skip

@@ -77,10 +77,34 @@ def parse_overrides(entries: list[str]) -> dict[str, Any]:
     return apply_dotted_overrides(overrides)
 
 
+SNAKEFILE_NAMES = ("Snakefile", "snakefile", "workflow/Snakefile", "workflow/snakefile")
+
+
+def packaged_snakefile() -> Path:
+    """The workflow shipped in the installed package."""
+    return Path(__file__).resolve().parent / "workflow" / "Snakefile"
+
+
+def snakefile_arguments(passthrough: list[str], directory: Path) -> list[str]:
+    """`--snakefile <the package's workflow>` unless one is given or the folder has its own: a
+    review folder holds only its config, sheets, snapshots and results."""
+    if any(arg in ("-s", "--snakefile") or arg.startswith("--snakefile=") for arg in passthrough):
+        return []
+    if any((directory / name).is_file() for name in SNAKEFILE_NAMES):
+        return []
+    return ["--snakefile", str(packaged_snakefile())]
+
+
 def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.config)
     passthrough = [arg for arg in args.snakemake_args if arg != "--"]
-    command = [sys.executable, "-m", "snakemake", *passthrough]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *snakefile_arguments(passthrough, Path.cwd()),
+        *passthrough,
+    ]
     with tempfile.TemporaryDirectory(prefix="litreview-config-") as folder:
         if overrides:
             override_file = Path(folder) / "overrides.yaml"

@@ -34,7 +34,7 @@ def run_workflow(directory: Path, *arguments: str):
         "-m",
         "snakemake",
         "--snakefile",
-        str(REPO / "Snakefile"),
+        str(REPO / "workflow" / "Snakefile"),
         "--directory",
         str(directory),
         "--cores",
