@@ -411,3 +411,23 @@ def test_synthetic_payload_is_valid_pubmed_xml(eutils_server):
     assert len(record["PubmedArticle"]) == 20
     article = record["PubmedArticle"][0]["MedlineCitation"]["Article"]
     assert article["ArticleTitle"].startswith("Synthetic record 30000001")
+
+
+def test_the_field_tags_the_live_path_sends(tmp_path):
+    """[doi] (other sources' DOIs), [pmid]/[uid] and [edat] ranges, as NCBI reads them: the
+    README's local stand-in recipe resolves the shipped review's other sources."""
+    from litreview.testing.eutils import evaluate_query, load_store
+    from litreview.testing.pubmed_xml import render_article_set
+
+    records = [
+        {"pmid": 11, "title": "One", "year": 2019, "doi": "10.1000/ABC.1"},
+        {"pmid": 12, "title": "Two", "year": 2021, "doi": "10.1000/xyz.2"},
+    ]
+    (tmp_path / "store.xml").write_bytes(render_article_set(records))
+    store = load_store(tmp_path)
+    assert evaluate_query(store, '"10.1000/abc.1"[doi]')[0] == [11]
+    assert evaluate_query(store, "10.1000/XYZ.2[doi]")[0] == [12]
+    assert evaluate_query(store, "12[pmid] OR 11[uid]")[0] == [12, 11]
+    assert evaluate_query(store, "2020:2022[edat]")[0] == [12]
+    assert evaluate_query(store, "2019[dp] AND 11[pmid]")[0] == [11]
+    assert evaluate_query(store, '"10.9999/none"[doi]')[0] == []

@@ -14,6 +14,7 @@ from litreview.screen import (
     RecordIndex,
     ScreeningSettings,
     SheetDecision,
+    TypeRule,
     automatic_failures,
     build_queue,
     read_decisions,
@@ -107,11 +108,82 @@ def test_automatic_criteria(fields: dict, expected: list) -> None:
 
 def test_errata_and_retraction_notices_are_excluded_when_their_type_is() -> None:
     criteria = Criteria(
-        excluded_publication_types=("published erratum", "retraction of publication"),
-        publication_type_reason="publication_type",
+        type_rules=(
+            TypeRule(("published erratum", "retraction of publication"), "publication_type"),
+        )
     )
     assert automatic_failures(_record("pubmed:1", is_erratum=True), criteria)
     assert automatic_failures(_record("pubmed:1", is_retraction_notice="True"), criteria)
+
+
+def test_several_publication_type_rules_each_with_its_reason() -> None:
+    reasons = {"review": "Review", "erratum": "Erratum", "abstract": "Conference abstract"}
+    criteria = Criteria.from_config(
+        {
+            "publication_types": [
+                {"exclude": ["Review", "Systematic Review"], "reason": "review"},
+                {"exclude": ["Published Erratum"], "reason": "erratum"},
+                {"exclude": ["Congress"], "reason": "abstract"},
+            ]
+        },
+        reasons,
+    )
+    assert automatic_failures(_record("pubmed:1", publication_types="Review"), criteria) == [
+        ("publication_type", "review")
+    ]
+    assert automatic_failures(_record("pubmed:2", publication_types="Congress"), criteria) == [
+        ("publication_type", "abstract")
+    ]
+    assert automatic_failures(_record("pubmed:3", is_erratum=True), criteria) == [
+        ("publication_type", "erratum")
+    ]
+
+
+def test_keyword_rules_that_exclude_when_a_pattern_is_present() -> None:
+    reasons = {"animal": "Animal study", "children": "Children"}
+    criteria = Criteria.from_config(
+        {
+            "keywords": [
+                {
+                    "name": "children",
+                    "reason": "children",
+                    "none": ["paediatric", "child*"],
+                    "fields": ["title"],
+                },
+                {
+                    "name": "animal_study",
+                    "reason": "animal",
+                    "when": [
+                        {"fields": ["mesh"], "present": ["Animals"]},
+                        {"fields": ["mesh"], "absent": ["Humans"]},
+                    ],
+                },
+            ]
+        },
+        reasons,
+    )
+    child = _record("pubmed:1", title="Outcomes in children after surgery")
+    assert automatic_failures(child, criteria) == [("children", "children")]
+    animals = _record("pubmed:2", title="A trial", mesh="Animals; Rats")
+    assert automatic_failures(animals, criteria) == [("animal_study", "animal")]
+    both = _record("pubmed:3", title="A trial", mesh="Animals; Humans")
+    assert automatic_failures(both, criteria) == []
+    no_mesh = _record("pubmed:4", title="A trial")
+    assert automatic_failures(no_mesh, criteria) == []  # not judged: people decide
+
+
+def test_a_rule_needs_patterns_and_each_condition_one_kind() -> None:
+    with pytest.raises(ConfigError, match=r"keywords\[r\]: give any, none or when"):
+        Criteria.from_config({"keywords": [{"name": "r", "reason": "x"}]}, {"x": "X"})
+    with pytest.raises(ConfigError, match=r"when\[1\]: give present or absent"):
+        Criteria.from_config(
+            {
+                "keywords": [
+                    {"name": "r", "reason": "x", "when": [{"present": ["a"], "absent": ["b"]}]}
+                ]
+            },
+            {"x": "X"},
+        )
 
 
 def test_a_criterion_reason_missing_from_the_list_is_a_config_error() -> None:
@@ -209,6 +281,17 @@ def test_sheet_errors_name_file_row_and_column(
     with pytest.raises(InputFileError, match=message) as caught:
         _decisions(tmp_path, body, header)
     assert "s.csv" in str(caught.value)
+
+
+def test_the_queue_saved_back_with_rows_undecided_is_read(tmp_path: Path) -> None:
+    """The queue workbook pasted back with some rows still blank: those rows are undecided."""
+    body = "101,title_abstract,,,,,\n102,title_abstract,include,,A,,\n"
+    decisions = _decisions(tmp_path, body)
+    assert [d.record_id for d in decisions] == ["pubmed:102"]
+    with pytest.raises(
+        InputFileError, match=r"row 2, column 'decision': a reason with no decision"
+    ):
+        _decisions(tmp_path, "101,title_abstract,,wrong_population,A,,\n")
 
 
 def test_unknown_category_is_an_error(tmp_path: Path) -> None:
@@ -428,3 +511,12 @@ def test_queue_xlsx_has_dropdowns_and_pastes_back_as_a_sheet(tmp_path: Path) -> 
     workbook.save(path)
     decisions = read_decisions([path], INDEX, reasons=REASONS, categories=["clinical"])
     assert [(d.decision, d.reviewer) for d in decisions] == [("include", "TH")]
+
+
+def test_an_include_has_no_reason_not_the_text_none(tmp_path: Path) -> None:
+    from litreview.screen import resolve_stage
+
+    decisions = _decisions(tmp_path, "101,full_text,include,,A,,\n101,full_text,include,,B,,\n")
+    resolved = resolve_stage(decisions, rule="any_include", arbiter=None)
+    assert resolved.decision == "include"
+    assert resolved.reason is None

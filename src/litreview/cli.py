@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litreview.testing.eutils",
         "serve a folder of PubMed records as a local NCBI E-utilities server (for tests)",
     ),
+    "init": ("litreview.init", "start a new review: a folder of config and empty sheets"),
     "dedup": ("litreview.dedup_cli", "deduplicate any bibliographic CSV table"),
     "run": (
         "litreview.run",

@@ -67,13 +67,73 @@ TEXT_FIELDS = ("title", "abstract", "mesh", "keywords")
 
 
 @dataclass(frozen=True)
+class Condition:
+    """Part of a rule: one of `patterns` is present (or, `absent`, none is) in `fields`."""
+
+    fields: tuple[str, ...]
+    patterns: tuple[str, ...]
+    absent: bool = False
+
+    def holds(self, record: Mapping[str, Any]) -> bool | None:
+        """True or False; None when the record has none of the fields filled (not judged)."""
+        texts = [record.get(name) for name in self.fields]
+        texts = [str(text) for text in texts if text is not None and not pd.isna(text)]
+        if not texts:
+            return None
+        present = first_match(compile_patterns(self.patterns), texts) is not None
+        return present != self.absent
+
+
+@dataclass(frozen=True)
 class KeywordRule:
-    """A record must mention at least one pattern in one of `fields`, else it is excluded."""
+    """Excludes a record with `reason` when every condition holds. `any: [...]` is one
+    condition "absent", `none: [...]` one condition "present"; `when` lists several."""
 
     name: str
     reason: str
-    patterns: tuple[str, ...]
-    fields: tuple[str, ...] = TEXT_FIELDS
+    conditions: tuple[Condition, ...]
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return tuple(p for condition in self.conditions for p in condition.patterns)
+
+    def excludes(self, record: Mapping[str, Any]) -> bool:
+        results = [condition.holds(record) for condition in self.conditions]
+        return bool(results) and all(result is True for result in results)
+
+
+def _keyword_rule(rule: Mapping[str, Any], reason: str) -> KeywordRule:
+    where = f"screening.automatic.keywords[{rule['name']}]"
+    fields = tuple(rule.get("fields") or TEXT_FIELDS)
+    conditions: list[Condition] = []
+    if rule.get("any"):
+        conditions.append(Condition(fields, tuple(rule["any"]), absent=True))
+    if rule.get("none"):
+        conditions.append(Condition(fields, tuple(rule["none"]), absent=False))
+    for number, entry in enumerate(rule.get("when") or [], 1):
+        present, absent = entry.get("present"), entry.get("absent")
+        if bool(present) == bool(absent):
+            raise ConfigError(f"{where}.when[{number}]: give present or absent (one of them)")
+        conditions.append(
+            Condition(
+                tuple(entry.get("fields") or TEXT_FIELDS),
+                tuple(present or absent),
+                absent=bool(absent),
+            )
+        )
+    if not conditions:
+        raise ConfigError(f"{where}: give any, none or when (the patterns the rule looks for)")
+    for condition in conditions:
+        compile_patterns(condition.patterns)  # fail now on a bad pattern
+    return KeywordRule(name=rule["name"], reason=reason, conditions=tuple(conditions))
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """Publication types excluded with one reason."""
+
+    types: tuple[str, ...]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -82,12 +142,15 @@ class Criteria:
 
     languages: tuple[str, ...] = ()
     language_reason: str | None = None
-    excluded_publication_types: tuple[str, ...] = ()
-    publication_type_reason: str | None = None
+    type_rules: tuple[TypeRule, ...] = ()
     date_from: str | None = None
     date_to: str | None = None
     date_reason: str | None = None
     keyword_rules: tuple[KeywordRule, ...] = ()
+
+    @property
+    def excluded_publication_types(self) -> tuple[str, ...]:
+        return tuple(t for rule in self.type_rules for t in rule.types)
 
     @classmethod
     def from_config(cls, automatic: Mapping[str, Any], reasons: Mapping[str, str]) -> Criteria:
@@ -100,24 +163,28 @@ class Criteria:
             return value
 
         language = automatic.get("language") or {}
-        types = automatic.get("publication_types") or {}
+        types = automatic.get("publication_types") or []
+        if isinstance(types, Mapping):
+            types = [types] if types.get("exclude") else []
+        type_rules = tuple(
+            TypeRule(
+                types=tuple(value.lower() for value in entry.get("exclude") or ()),
+                reason=reason_of(f"publication_types[{number}]", entry.get("reason"))
+                or "publication_type",
+            )
+            for number, entry in enumerate(types, 1)
+        )
         dates = automatic.get("dates") or {}
         rules = tuple(
-            KeywordRule(
-                name=rule["name"],
-                reason=reason_of(f"keywords[{rule['name']}]", rule["reason"]) or rule["reason"],
-                patterns=tuple(rule["any"]),
-                fields=tuple(rule.get("fields") or TEXT_FIELDS),
+            _keyword_rule(
+                rule, reason_of(f"keywords[{rule['name']}]", rule["reason"]) or rule["reason"]
             )
             for rule in automatic.get("keywords") or []
         )
-        for rule in rules:
-            compile_patterns(rule.patterns)  # fail now on a bad pattern
         return cls(
             languages=tuple(code.lower() for code in language.get("allowed") or ()),
             language_reason=reason_of("language", language.get("reason")),
-            excluded_publication_types=tuple(value.lower() for value in types.get("exclude") or ()),
-            publication_type_reason=reason_of("publication_types", types.get("reason")),
+            type_rules=type_rules,
             date_from=dates.get("from"),
             date_to=dates.get("to"),
             date_reason=reason_of("dates", dates.get("reason")),
@@ -150,8 +217,9 @@ def automatic_failures(record: Mapping[str, Any], criteria: Criteria) -> list[tu
         types.add("published erratum")
     if _is_true(record.get("is_retraction_notice")):
         types.add("retraction of publication")
-    if types & set(criteria.excluded_publication_types):
-        failures.append(("publication_type", criteria.publication_type_reason or "type"))
+    for rule in criteria.type_rules:
+        if types & set(rule.types):
+            failures.append(("publication_type", rule.reason))
     date = record.get("publication_date")
     if date is None or pd.isna(date):
         year = record.get("year")
@@ -163,9 +231,7 @@ def automatic_failures(record: Mapping[str, Any], criteria: Criteria) -> list[tu
         if before or after:
             failures.append(("dates", criteria.date_reason or "dates"))
     for rule in criteria.keyword_rules:
-        texts = [record.get(name) for name in rule.fields]
-        texts = [str(text) for text in texts if text is not None and not pd.isna(text)]
-        if texts and first_match(compile_patterns(rule.patterns), texts) is None:
+        if rule.excludes(record):
             failures.append((rule.name, rule.reason))
     return failures
 
@@ -221,6 +287,17 @@ class RecordIndex:
         return self.keys.get(lowered)
 
 
+def reviewers_in(paths: Sequence[str | Path]) -> set[str]:
+    """The reviewers the screening sheets name (sheets that do not exist yet are skipped)."""
+    reviewers: set[str] = set()
+    for path in map(Path, paths):
+        if path.is_file():
+            sheet = read_sheet(path)
+            if "reviewer" in sheet:
+                reviewers |= {str(name) for name in sheet["reviewer"].dropna()}
+    return reviewers
+
+
 def read_decisions(
     paths: Sequence[str | Path],
     index: RecordIndex,
@@ -243,6 +320,19 @@ def read_decisions(
                 cell = _row.get(column)
                 return None if cell is None or pd.isna(cell) else str(cell)
 
+            if value("decision") is None:
+                # an undecided row (the queue workbook saved back part-filled) is no decision,
+                # unless it says something a decision would
+                for column in ("reason", "category"):
+                    if value(column) is not None:
+                        raise InputFileError(
+                            path,
+                            f"a {column} with no decision",
+                            row=line,
+                            column="decision",
+                            hint="fill in the decision (include, exclude, maybe), or clear the row",
+                        )
+                continue
             for column in SHEET_REQUIRED:
                 if value(column) is None:
                     raise InputFileError(path, "empty required cell", row=line, column=column)
@@ -368,10 +458,12 @@ def resolve_stage(decisions: Sequence[SheetDecision], rule: str, arbiter: str | 
         if arbiter in by_reviewer and by_reviewer[arbiter].decision == decision:
             return by_reviewer[arbiter].reason
         counted = Counter(
-            entry.reason for entry in by_reviewer.values() if entry.decision == decision
+            entry.reason
+            for entry in by_reviewer.values()
+            if entry.decision == decision and entry.reason is not None
         )
         if not counted:
-            return None
+            return None  # a missing reason stays missing, never the text "None"
         best = max(counted.values())
         return sorted(str(reason) for reason, n in counted.items() if n == best)[0]
 

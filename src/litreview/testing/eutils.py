@@ -19,7 +19,8 @@ list of PMIDs (served for that exact string). Otherwise the term is evaluated he
 - A term is a word, a ``"quoted phrase"`` or a word ending in ``*`` (prefix wildcard), with an
   optional field tag: ``[tiab]``/``[Title/Abstract]``, ``[ti]``, ``[ab]``, ``[mh]``/``[MeSH
   Terms]``, ``[pt]``, ``[la]``, ``[dp]`` (publication date: ``2020[dp]``,
-  ``2019/06:2020/03[dp]``), ``[all]``. Untagged terms search title, abstract, MeSH headings and
+  ``2019/06:2020/03[dp]``), ``[edat]`` (Entrez date, the same way), ``[pmid]``/``[uid]``,
+  ``[doi]`` (the live path looks other sources' DOIs up with ``"10.x/y"[doi]``), ``[all]``. Untagged terms search title, abstract, MeSH headings and
   keywords. Matching is on whole words (letters and digits), case-insensitive; a phrase must sit
   inside one heading or keyword, not across two.
 - A record's publication date (``pdat``) is its journal issue date (missing month/day = 1);
@@ -248,8 +249,18 @@ def _record_from_xml(raw: bytes, source: Path) -> StoredRecord:
         "kw": _field_text(keywords),
         "pt": _field_text(["".join(item.itertext()) for item in types]),
         "la": _field_text(language_words),
+        "doi": _record_doi(element),
     }
     return StoredRecord(int(pmid_text), pdat, entrez or pdat, texts, raw)
+
+
+def _record_doi(element: ET.Element) -> str:
+    """The record's DOI, lower case ("" when it has none), as [doi] matches it."""
+    for path in ("PubmedData/ArticleIdList/ArticleId", ".//ELocationID"):
+        for item in element.findall(path):
+            if (item.get("IdType") or item.get("EIdType")) == "doi" and item.text:
+                return item.text.strip().lower()
+    return ""
 
 
 def load_store(folder: str | Path) -> RecordStore:
@@ -356,6 +367,7 @@ def synthetic_store(count: int) -> RecordStore:
             "kw": f"| {item.topic} | synthetic |",
             "pt": _field_text(types),
             "la": f"| {item.language} {_LANGUAGE_NAMES[item.language]} |",
+            "doi": f"10.5555/synthetic.{item.pmid}",
         }
         records.append(StoredRecord(item.pmid, item.day, item.day, texts))
 
@@ -432,6 +444,12 @@ _FIELD_TAGS: dict[str, tuple[str, str]] = {
     "publication date": ("dp", "Date - Publication"),
     "all": ("all", "All Fields"),
     "all fields": ("all", "All Fields"),
+    "pmid": ("pmid", "PMID"),
+    "uid": ("pmid", "UID"),
+    "doi": ("doi", "DOI"),
+    "lid": ("doi", "Location ID"),
+    "edat": ("edat", "Date - Entrez"),
+    "date - entrez": ("edat", "Date - Entrez"),
 }
 _FIELD_GROUPS = {
     "all": ("ti", "ab", "mh", "kw"),
@@ -563,9 +581,23 @@ def _date_range(text: str) -> tuple[date, date]:
 
 
 def _term_matcher(term: _Term) -> Callable[[StoredRecord], bool]:
-    if term.field == "dp":
+    if term.field in ("dp", "edat"):
         low, high = _date_range(term.text)
-        return lambda record: record.pdat is not None and low <= record.pdat <= high
+        attribute = "pdat" if term.field == "dp" else "edat"
+
+        def in_window(record: StoredRecord) -> bool:
+            value = getattr(record, attribute)
+            return value is not None and low <= value <= high
+
+        return in_window
+    if term.field == "pmid":
+        wanted = term.text.strip()
+        if not wanted.isdigit():
+            raise QuerySyntaxError(f"{term.text!r} is not a PMID")
+        return lambda record: record.pmid == int(wanted)
+    if term.field == "doi":
+        doi = term.text.strip().lower()
+        return lambda record: record.texts.get("doi") == doi
     text = term.text.strip()
     wildcard = text.endswith("*")
     words = _tokens(text.rstrip("*"))

@@ -4,13 +4,15 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from litreview.config import apply_dotted_overrides
+from litreview.config import apply_dotted_overrides, check_at_load
 from litreview.identify import read_other_sources
 from litreview.snapshot import resolve_snapshot
 
 # `--config search.mode=live` arrives as a top-level "search.mode" key: fold it in first.
 apply_dotted_overrides(config)
 validate(config, "../schemas/config.schema.yaml")
+# Sheets, screening codes, the contact address, the snapshot's query: before any rule runs.
+check_at_load(config)
 
 # The declared extraction form and report, checked now: a bad key stops the run at load.
 from litreview.report import output_names, report_from_config
