@@ -157,3 +157,34 @@ def test_a_small_case_by_hand() -> None:
     assert counts.citations_results == 1
     assert counts.new_studies == 2
     assert extras["other_duplicates"] == 1 and extras["other_identified"] == 2
+
+
+def test_other_method_records_excluded_on_title_abstract_are_not_reports_sought() -> None:
+    identified = pd.DataFrame(
+        {
+            "record_id": ["pubmed:1", "other:a", "other:b"],
+            "source_type": ["database", "other", "other"],
+            "method": ["database", "citation_searching", "citation_searching"],
+            "found_via": ["PubMed search", "reference list", "reference list"],
+        }
+    )
+    clusters = pd.DataFrame(
+        {
+            "record_id": identified["record_id"],
+            "cluster_id": identified["record_id"],
+            "kept": "True",
+        }
+    )
+    screened = pd.DataFrame(
+        {
+            "record_id": ["pubmed:1", "other:a", "other:b"],
+            "status": ["included", "excluded_title_abstract", "included"],
+            "reason": [None, "a", None],
+        }
+    )
+    counts, _ = prisma_counts(identified, clusters, screened, reason_texts=REASONS)
+    assert counts.citations_results == 2
+    assert counts.other_records_excluded == 1
+    assert counts.other_sought_reports == counts.other_assessed == 1
+    assert counts.other_excluded == []
+    assert check(counts) == []

@@ -152,7 +152,7 @@ def test_consistent_counts_pass() -> None:
         (
             {"citations_results": 5},
             "other_sought_reports (6) != website_results (0) + organisation_results (0) "
-            "+ citations_results (5) + sum(other_results) (2) = 7",
+            "+ citations_results (5) + sum(other_results) (2) - other_records_excluded (0) = 7",
         ),
         (
             {"other_notretrieved_reports": 0},
@@ -479,7 +479,7 @@ def test_repeated_rows_are_refused() -> None:
     table = pd.concat([table, table.iloc[[4]]], ignore_index=True)
     with pytest.raises(
         InputFileError,
-        match=r"row 42, column 'data': row 'database_results' appears twice \(first at row 6\)",
+        match=r"row 43, column 'data': row 'database_results' appears twice \(first at row 6\)",
     ):
         from_template_table(table, source="prisma.csv")
 
@@ -561,8 +561,10 @@ def _svg_text(svg: bytes) -> str:
 
 def test_draw_writes_identical_svg_and_a_png_with_every_number(tmp_path: Path) -> None:
     note = "Snapshot: RECONSTRUCTED, not an NCBI response"
-    draw(BIG, tmp_path / "a.svg", tmp_path / "a.png", title="Flow", origin_note=note)
-    draw(BIG, tmp_path / "b.svg", tmp_path / "b.png", title="Flow", origin_note=note)
+    # 7 records found by citation searching were excluded on title and abstract: not sought
+    counts = replace(BIG, citations_results=BIG.citations_results + 7, other_records_excluded=7)
+    draw(counts, tmp_path / "a.svg", tmp_path / "a.png", title="Flow", origin_note=note)
+    draw(counts, tmp_path / "b.svg", tmp_path / "b.png", title="Flow", origin_note=note)
     svg = (tmp_path / "a.svg").read_bytes()
     assert svg == (tmp_path / "b.svg").read_bytes()
     assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -574,11 +576,25 @@ def test_draw_writes_identical_svg_and_a_png_with_every_number(tmp_path: Path) -
     # Per-column included counts are bookkeeping, not boxes; new_reports shows their sum.
     shown = [name for name in NUMBER_FIELDS if not name.startswith("included_from_")]
     for name in shown:
-        assert f"(n = {getattr(BIG, name):,})" in text, name
+        assert f"(n = {getattr(counts, name):,})" in text, name
     for name in LIST_FIELDS:
-        for label, value in getattr(BIG, name):
+        for label, value in getattr(counts, name):
             assert f"(n = {value:,})" in text, (name, label)
     assert "Reports excluded (n = 12,066):" in text
+    assert "Records excluded on title and\nabstract (n = 7)" in text
+
+
+def test_a_new_review_identifies_studies_and_an_update_new_studies(tmp_path: Path) -> None:
+    first = replace(BIG, previous_studies=0, previous_reports=0)
+    first = replace(first, total_studies=first.new_studies, total_reports=first.new_reports)
+    draw(first, tmp_path / "a.svg", tmp_path / "a.png")
+    text = _svg_text((tmp_path / "a.svg").read_bytes())
+    assert "Identification of studies via databases and registers" in text
+    assert "new studies" not in text
+    draw(BIG, tmp_path / "b.svg", tmp_path / "b.png")
+    assert "Identification of new studies via other methods" in _svg_text(
+        (tmp_path / "b.svg").read_bytes()
+    )
 
 
 def test_draw_refuses_counts_that_do_not_add_up(tmp_path: Path) -> None:

@@ -171,7 +171,13 @@ def test_this_review_runs_offline_on_its_committed_snapshot(tmp_path: Path) -> N
     # The reconstruction's excluded candidates appear with their reasons.
     assert set(excluded["reason"]) == {"review"}
     assert len(excluded) == 9
-    assert "RECONSTRUCTED" in (results / "prisma" / "prisma.svg").read_text()
+    diagram = (results / "prisma" / "prisma.svg").read_text()
+    assert "RECONSTRUCTED" in diagram
+    # the search date comes from the snapshot's manifest; a new review says "studies"
+    assert "PubMed searched 2026-11-27 (snapshot 20261127T024748Z" in diagram
+    assert "Identification of studies via databases and registers" in diagram
+    screened_text = (results / "screening" / "screened.tsv").read_text()
+    assert "\tNone\t" not in screened_text
     assert "RECONSTRUCTED" in (results / "dedup" / "summary.md").read_text()
 
 

@@ -72,11 +72,12 @@ def prisma_counts(
         for method, n in other_by_method.items()
         if method not in _OTHER_BOXES
     )
-    other_excluded = other_new[
-        other_new["status"].isin(
-            {"excluded_full_text", "excluded_title_abstract", "excluded_automatic"}
-        )
+    # records from other methods excluded before retrieval: not reports sought (PRISMA 2020)
+    other_screened_out = other_new[
+        other_new["status"].isin({"excluded_title_abstract", "excluded_automatic"})
     ]
+    other_reports = other_new[~other_new["record_id"].isin(set(other_screened_out["record_id"]))]
+    other_excluded = other_reports[other_reports["status"] == "excluded_full_text"]
     included_db = int((sought_db["status"] == "included").sum())
     included_other = int((other_new["status"] == "included").sum())
     counts = PrismaCounts(
@@ -107,14 +108,15 @@ def prisma_counts(
         ),
         awaiting_assessment=int((sought_db["status"] == "awaiting_full_text").sum()),
         included_from_databases=included_db,
-        other_sought_reports=len(other_new),
-        other_notretrieved_reports=int((other_new["status"] == "not_retrieved").sum()),
-        other_assessed=int((other_new["status"] != "not_retrieved").sum()),
+        other_records_excluded=len(other_screened_out),
+        other_sought_reports=len(other_reports),
+        other_notretrieved_reports=int((other_reports["status"] == "not_retrieved").sum()),
+        other_assessed=int((other_reports["status"] != "not_retrieved").sum()),
         other_excluded=_reasons(
             screened.set_index("record_id").loc[other_excluded["record_id"]], reason_texts
         ),
         other_awaiting_assessment=int(
-            other_new["status"].isin({"awaiting_full_text", "awaiting_title_abstract"}).sum()
+            other_reports["status"].isin({"awaiting_full_text", "awaiting_title_abstract"}).sum()
         ),
         included_from_other=included_other,
         new_studies=included_db + included_other,

@@ -97,6 +97,11 @@ EXTRA_ROWS: dict[str, tuple[str, str, str]] = {
         "box14",
         "Reports (other methods) with no full-text decision yet (litreview extra)",
     ),
+    "other_records_excluded": (
+        "other_screened_out",
+        "box11",
+        "Records from other methods excluded on title and abstract (litreview extra)",
+    ),
 }
 
 _LIST_FIELDS = (*TEMPLATE_LIST_FIELDS, "other_results")
@@ -139,6 +144,7 @@ class PrismaCounts:
     dbr_excluded: Entries = field(default_factory=list)
     awaiting_assessment: int = 0
     included_from_databases: int = 0
+    other_records_excluded: int = 0
     other_sought_reports: int = 0
     other_notretrieved_reports: int = 0
     other_assessed: int = 0
@@ -199,7 +205,9 @@ def check(counts: PrismaCounts) -> list[str]:
     4. dbr_assessed = dbr_sought_reports - dbr_notretrieved_reports.
     5. dbr_assessed = sum(dbr_excluded) + included_from_databases + awaiting_assessment.
     6. other_sought_reports = website_results + organisation_results + citations_results
-       + sum(other_results)  (other methods have no screening step in PRISMA 2020).
+       + sum(other_results) - other_records_excluded  (other methods have no screening box in
+       PRISMA 2020; records a reviewer excluded on title and abstract were not sought, and
+       are drawn beside the records identified).
     7. other_assessed = other_sought_reports - other_notretrieved_reports.
     8. other_assessed = sum(other_excluded) + included_from_other + other_awaiting_assessment.
     9. new_reports = included_from_databases + included_from_other.
@@ -251,6 +259,7 @@ def check(counts: PrismaCounts) -> list[str]:
                 ("+", "organisation_results"),
                 ("+", "citations_results"),
                 ("+", "sum(other_results)"),
+                ("-", "other_records_excluded"),
             ],
         ),
         ("other_assessed", [("+", "other_sought_reports"), ("-", "other_notretrieved_reports")]),
@@ -767,10 +776,19 @@ def _slot_texts(counts: PrismaCounts, with_previous: bool) -> list[tuple[str, li
             )
         ],
     }
+    # "new studies" only for an update (PRISMA 2020's template for updated reviews)
+    new = "new " if with_previous else ""
     titles: Slots = {
-        "db_group": [("title_db", "Identification of new studies via databases and registers")],
-        "other_group": [("title_other", "Identification of new studies via other methods")],
+        "db_group": [("title_db", f"Identification of {new}studies via databases and registers")],
+        "other_group": [("title_other", f"Identification of {new}studies via other methods")],
     }
+    if counts.other_records_excluded > 0:
+        identification["other_side"] = [
+            (
+                "other_records_excluded",
+                _item("Records excluded on title and abstract", counts.other_records_excluded),
+            )
+        ]
     if with_previous:
         titles["previous"] = [("title_previous", "Previous studies")]
         identification["previous"] = [
@@ -995,6 +1013,8 @@ def _connectors(placed: dict[str, Box], with_previous: bool) -> list[Connector]:
         down("other_sought", "other_assessed"),
     ]
     connectors += _side_arrows(placed["db_identified"], sides("db_removed"))
+    if "other_records_excluded" in placed:
+        connectors += _side_arrows(placed["other_identified"], sides("other_records_excluded"))
     connectors += _side_arrows(
         placed["db_screened"], sides("db_excluded_records", "db_awaiting_screening")
     )

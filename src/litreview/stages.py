@@ -288,6 +288,7 @@ def prisma_outputs(
     origin: str | None,
     title: str | None,
     other_labels: Mapping[str, str] | None = None,
+    search: str | None = None,
 ) -> None:
     from litreview.flow import prisma_counts
     from litreview.prisma import draw, require_consistent, write_template_csv
@@ -307,7 +308,8 @@ def prisma_outputs(
     write_template_csv(counts, csv_path)
     if metrics_path is not None:
         io.write_table(metrics_path, prisma_metric_table(counts, extras, settings.reasons))
-    note = f"Snapshot: {origin}" if origin else None
+    note = "\n".join(line for line in (search, f"Snapshot: {origin}" if origin else None) if line)
+    note = note or None
     if extras["other_duplicates"]:
         note = (note + "\n" if note else "") + (
             f"{extras['other_duplicates']} of {extras['other_identified']} records found by other "
@@ -344,6 +346,26 @@ def prisma_metric_table(
         for code, n in extras.get(f"{box}_by_reason", {}).items():
             metrics.add(f"prisma.{box}.{code}", n, "records", n, reasons.get(code, code))
     return metrics.frame()
+
+
+def search_of(pointer_path: str | Path) -> str | None:
+    """ "PubMed searched 2026-11-27 (snapshot 20261127T024748Z, publication dates 1900/01/01 to
+    2025/04/30)": the search date a PRISMA diagram states, from the replayed snapshot."""
+    pointer = read_pointer(pointer_path)
+    retrieved = str(pointer.get("retrieved_at") or "")[:10]
+    if not retrieved:
+        return None
+    database = {"pubmed": "PubMed"}.get(str(pointer.get("database", "pubmed")), "PubMed")
+    window = pointer.get("date_window") or {}
+    detail = f"snapshot {pointer.get('name')}"
+    if window.get("mindate") or window.get("maxdate"):
+        kind = {"pdat": "publication", "edat": "Entrez", "mdat": "modification"}.get(
+            str(window.get("datetype")), str(window.get("datetype"))
+        )
+        detail += (
+            f", {kind} dates {window.get('mindate') or '...'} to {window.get('maxdate') or '...'}"
+        )
+    return f"{database} searched {retrieved} ({detail})"
 
 
 def origin_of(pointer_path: str | Path) -> str | None:

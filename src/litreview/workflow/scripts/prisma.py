@@ -18,4 +18,5 @@ run_step(
     origin=stages.origin_of(snakemake.input.pointer),
     title=snakemake.params.title,
     other_labels=snakemake.params.other_labels,
+    search=stages.search_of(snakemake.input.pointer),
 )
