@@ -49,7 +49,20 @@ STARTER: dict[str, Any] = {
         "reasons": {
             "off_topic": "Not about the review question",
             "not_primary": "Not a primary study",
+            "not_english": "Not in English",
+            "outside_dates": "Published outside the search window",
             "not_retrieved": "Full text not retrieved",
+        },
+        "automatic": {
+            "language": {"allowed": ["eng"], "reason": "not_english"},
+            "publication_types": [
+                {
+                    "exclude": ["Review", "Systematic Review", "Meta-Analysis", "Editorial"],
+                    "reason": "not_primary",
+                }
+            ],
+            "dates": {"from": None, "to": None, "reason": "outside_dates"},
+            "keywords": [],
         },
         "categories": [{"name": "included", "label": "Included studies", "default": True}],
     },
