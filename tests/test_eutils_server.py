@@ -431,3 +431,18 @@ def test_the_field_tags_the_live_path_sends(tmp_path):
     assert evaluate_query(store, "2020:2022[edat]")[0] == [12]
     assert evaluate_query(store, "2019[dp] AND 11[pmid]")[0] == [11]
     assert evaluate_query(store, '"10.9999/none"[doi]')[0] == []
+
+
+def test_a_snapshot_served_back_answers_its_query_with_its_pmids(tmp_path):
+    """`litreview fake-eutils --snapshot DIR`: the README's local stand-in for this review."""
+    import json
+    from pathlib import Path
+
+    from litreview.testing.eutils import evaluate_query, load_store, store_from_snapshot
+
+    snapshot = Path(__file__).resolve().parents[1] / "resources/snapshots/pubmed/20261127T024748Z"
+    store = load_store(store_from_snapshot(snapshot, tmp_path))
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    ids = [int(line) for line in (snapshot / "ids.txt").read_text().split()]
+    assert len(store) == manifest["count"] == 26
+    assert evaluate_query(store, manifest["query"])[0] == sorted(ids, reverse=True)

@@ -1234,6 +1234,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--synthetic", type=int, metavar="N", help="serve N generated records instead of a store"
     )
+    source.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="DIR",
+        help="serve a litreview snapshot folder: its payloads, and its query answered with its "
+        "PMIDs (a live run against it reproduces the snapshot)",
+    )
     parser.add_argument(
         "--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)"
     )
@@ -1277,8 +1284,39 @@ def run(args: argparse.Namespace) -> int:
         faults = FaultPlan.from_specs(args.fault, probability=args.fault_rate, seed=args.fault_seed)
     except ValueError as error:
         raise LitReviewError(f"--fault: {error}") from None
+    with contextlib.ExitStack() as stack:
+        store = args.store
+        if args.snapshot is not None:
+            import tempfile
+
+            store = store_from_snapshot(
+                args.snapshot, Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            )
+        return _serve(args, store, faults)
+
+
+def store_from_snapshot(snapshot: Path, folder: Path) -> Path:
+    """A store in `folder` from a snapshot: its PubMed payloads, and queries.json mapping the
+    snapshot's query to its PMIDs (so the server answers exactly as the search did)."""
+    manifest_path = snapshot / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputFileError(snapshot, "not a litreview snapshot (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    payloads = [
+        path
+        for path in sorted(snapshot.rglob("*.xml.gz"))
+        if path.relative_to(snapshot).parts[0] != "esearch"
+    ]
+    for number, path in enumerate(payloads, 1):
+        (folder / f"{number:05d}-{path.name}").write_bytes(path.read_bytes())
+    ids = [int(line) for line in (snapshot / "ids.txt").read_text().split() if line.strip()]
+    (folder / "queries.json").write_text(json.dumps({manifest["query"]: ids}), encoding="utf-8")
+    return folder
+
+
+def _serve(args: argparse.Namespace, store: Path | None, faults: FaultPlan) -> int:
     server = EutilsServer(
-        args.store,
+        store,
         synthetic=args.synthetic,
         port=args.port,
         rate_limit=args.rate_limit,
