@@ -121,6 +121,56 @@ def snapshot_records(
     return records
 
 
+def _snapshot_view(folder: Path):
+    from litreview.changes import SnapshotView
+
+    snapshot = load_snapshot(folder)
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    records = _parse_payloads(snapshot, snapshot.payloads(), "efetch")
+    return SnapshotView(name=Path(folder).name, manifest=manifest, records=records)
+
+
+def change_outputs(
+    pointer_path: str | Path,
+    screened_path: str | Path,
+    search: Mapping[str, Any],
+    changes_config: Mapping[str, Any],
+    csv_path: str | Path,
+    md_path: str | Path,
+) -> pd.DataFrame:
+    """The change report of the replayed snapshot against the one before it (or the snapshot
+    `changes.before` names): changes.csv and changes.md."""
+    from litreview.changes import CHANGE_COLUMNS, compare, report_markdown
+    from litreview.snapshot import available_snapshots
+
+    current = Path(read_pointer(pointer_path)["snapshot"])
+    names = available_snapshots(search["snapshots_dir"], database=search["database"])
+    before_name = changes_config.get("before")
+    if before_name is None:
+        earlier = [name for name in names if name < current.name]
+        before_name = earlier[-1] if earlier else None
+    if before_name is None:
+        table = pd.DataFrame({column: pd.array([], dtype="string") for column in CHANGE_COLUMNS})
+        io.write_table(csv_path, table)
+        io.write_text(
+            md_path,
+            f"# What changed\n\n{current.name} is the first snapshot of this review: nothing to "
+            "compare with yet.\n",
+        )
+        return table
+    before = _snapshot_view(
+        resolve_snapshot(search["snapshots_dir"], before_name, database=search["database"])
+    )
+    after = _snapshot_view(current)
+    screened = io.read_table(screened_path)
+    included = set(screened.loc[screened["status"] == "included", "record_id"])
+    changes = compare(before, after)
+    io.write_table(csv_path, changes)
+    io.write_text(md_path, report_markdown(before, after, changes, included=included))
+    logger.info("changes since %s: %s", before.name, changes["change"].value_counts().to_dict())
+    return changes
+
+
 # --- identify and deduplicate ----------------------------------------------------------------
 
 

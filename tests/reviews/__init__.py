@@ -47,7 +47,14 @@ def run_workflow(directory: Path, *arguments: str):
     return result
 
 
-def take_snapshot(folder: Path, pubmed_xml: bytes, pmids: list[str], origin: str) -> None:
+def take_snapshot(
+    folder: Path,
+    pubmed_xml: bytes,
+    pmids: list[str],
+    origin: str,
+    *,
+    translation: str | None = None,
+) -> None:
     """A first search of the review in `folder`, through the live code path, against the local
     E-utilities server serving `pubmed_xml` for the review's query."""
     import json
@@ -62,6 +69,10 @@ def take_snapshot(folder: Path, pubmed_xml: bytes, pmids: list[str], origin: str
         store = Path(store_name)
         (store / "pubmed.xml").write_bytes(pubmed_xml)
         (store / "queries.json").write_text(json.dumps({config["search"]["query"]: pmids}))
+        if translation is not None:
+            (store / "translations.json").write_text(
+                json.dumps({config["search"]["query"]: translation})
+            )
         with EutilsServer(store) as server:
             settings = EntrezSettings(
                 email="tests@example.org", base_url=server.base_url, requests_per_second=1000.0

@@ -12,7 +12,8 @@ PubmedArticleSet) whose PubmedArticle/PubmedBookArticle elements are served back
 or a synthetic store of N small valid records (``synthetic=N``).
 
 Which PMIDs a term matches: ``queries.json`` in the store folder may map a query string to a
-list of PMIDs (served for that exact string). Otherwise the term is evaluated here:
+list of PMIDs (served for that exact string); ``translations.json`` may map a query string to
+the QueryTranslation to answer (PubMed's term mapping drifting between two searches). Otherwise the term is evaluated here:
 
 - Boolean operators ``AND``, ``OR``, ``NOT`` (upper case, as in PubMed), applied left to right
   as PubMed does, with parentheses for grouping; terms side by side are ANDed.
@@ -165,6 +166,9 @@ class RecordStore:
         for record in records:
             self.records[record.pmid] = record
         self.queries = {key.strip(): list(value) for key, value in (queries or {}).items()}
+        # query -> the QueryTranslation to answer (``translations.json``: PubMed's term mapping
+        # changing between two searches of the same query)
+        self.translations: dict[str, str] = {}
         self._render = render
         self.description = description
 
@@ -306,7 +310,21 @@ def load_store(folder: str | Path) -> RecordStore:
                     hint="add their records to the store or remove them from the list",
                 )
             queries[query] = [int(p) for p in pmids]
-    return RecordStore(records, queries=queries, description=f"store {root}")
+    translations: dict[str, str] = {}
+    translations_path = root / "translations.json"
+    if translations_path.is_file():
+        try:
+            raw_translations = json.loads(translations_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise InputFileError(translations_path, f"not valid JSON ({error})") from None
+        if not isinstance(raw_translations, dict) or not all(
+            isinstance(v, str) for v in raw_translations.values()
+        ):
+            raise InputFileError(translations_path, "must map query strings to translations")
+        translations = {key.strip(): value for key, value in raw_translations.items()}
+    store = RecordStore(records, queries=queries, description=f"store {root}")
+    store.translations = translations
+    return store
 
 
 # Synthetic records: cheap, deterministic, valid per pubmed_250101.dtd.
@@ -628,10 +646,10 @@ def evaluate_query(store: RecordStore, term: str) -> tuple[list[int], str]:
     """PMIDs matching ``term`` (newest = highest PMID first) and the QueryTranslation."""
     key = term.strip()
     if key in store.queries:
-        return sorted(store.queries[key], reverse=True), key
+        return sorted(store.queries[key], reverse=True), store.translations.get(key, key)
     tree = parse_query(key)
     pmids = _evaluate(tree, list(store.records.values()))
-    return sorted(pmids, reverse=True), _translate(tree)
+    return sorted(pmids, reverse=True), store.translations.get(key, _translate(tree))
 
 
 # --------------------------------------------------------------------------------------------

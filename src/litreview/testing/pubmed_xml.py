@@ -37,10 +37,22 @@ def _author(name: str) -> str:
     )
 
 
+def _history(entrez_date: object | None) -> str:
+    """<History> with the record's Entrez date ("2024-03-05"), when given."""
+    if not entrez_date:
+        return ""
+    year, month, day = str(entrez_date).split("-")
+    return (
+        '<History><PubMedPubDate PubStatus="entrez">'
+        f"<Year>{year}</Year><Month>{int(month)}</Month><Day>{int(day)}</Day>"
+        "</PubMedPubDate></History>"
+    )
+
+
 def render_article(record: Mapping[str, object | None]) -> str:
     """One <PubmedArticle> from a mapping with any of: pmid (required), title, abstract, journal,
     journal_abbrev, volume, issue, pages, year, authors (list of 'Surname Initials'), languages
-    (list), publication_types (list), mesh (list), doi, pmcid."""
+    (list), publication_types (list), mesh (list), doi, pmcid, entrez_date (YYYY-MM-DD)."""
     pmid = record["pmid"]
     authors: Iterable[str] = record.get("authors") or []  # type: ignore[assignment]
     author_list = "".join(_author(name) for name in authors)
@@ -91,6 +103,7 @@ def render_article(record: Mapping[str, object | None]) -> str:
         + "</PublicationTypeList></Article>"
         + (f"<MeshHeadingList>{mesh}</MeshHeadingList>" if mesh else "")
         + "</MedlineCitation><PubmedData>"
+        + _history(record.get("entrez_date"))
         + f"<ArticleIdList>{article_ids}</ArticleIdList>"
         + "</PubmedData></PubmedArticle>"
     )

@@ -94,6 +94,7 @@ def get_final_output():
         rules.dedup.output.deduplicated,
         rules.screen.output.queue_xlsx,
         rules.prisma.output.png,
+        rules.changes.output.md,
     ]
     if EXTRACTION_FORM:
         outputs.append(rules.extraction_form.output.form)

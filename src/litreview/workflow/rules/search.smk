@@ -36,3 +36,25 @@ rule records:
         "../envs/litreview.yaml"
     script:
         "../scripts/records.py"
+
+
+rule changes:
+    input:
+        pointer=rules.snapshot.output.pointer,
+        screened="results/screening/screened.tsv",
+    output:
+        csv="results/changes/changes.csv",
+        md=report(
+            "results/changes/changes.md",
+            caption="../report/changes.rst",
+            category="1. Search",
+        ),
+    log:
+        "logs/search/changes.log",
+    conda:
+        "../envs/litreview.yaml"
+    params:
+        search=config["search"],
+        changes=config["changes"],
+    script:
+        "../scripts/changes.py"

@@ -1,0 +1,15 @@
+"""What changed since the previous snapshot: changes.csv and changes.md."""
+
+from litreview import stages
+from litreview.log import run_step
+
+run_step(
+    snakemake.log[0],
+    stages.change_outputs,
+    snakemake.input.pointer,
+    snakemake.input.screened,
+    snakemake.params.search,
+    snakemake.params.changes,
+    snakemake.output.csv,
+    snakemake.output.md,
+)

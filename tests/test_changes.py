@@ -1,0 +1,134 @@
+"""The change report between two monthly snapshots taken from the local E-utilities server:
+new records, a gone (deleted) PMID, a metadata change, an included study now retracted, an
+erratum, a record entered late, a changed QueryTranslation and the count."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from litreview import stages
+from litreview.changes import CHANGE_COLUMNS, CHANGE_KINDS
+from litreview.testing.pubmed_xml import render_article_set
+from tests.reviews import REPO, take_snapshot
+
+QUERY = "antibiotic prophylaxis surgical site infection"
+
+
+def _record(pmid: int, title: str, **fields: object) -> dict:
+    return {"pmid": pmid, "title": title, "year": 2020, "languages": ["eng"],
+            "publication_types": ["Journal Article"], "doi": f"10.5555/m.{pmid}",
+            "entrez_date": "2020-06-01", **fields}  # fmt: skip
+
+
+MONTH_1 = [
+    _record(5001, "Cefazolin timing trial"),
+    _record(5002, "Weight-based dosing trial"),
+    _record(5003, "Vancomycin infusion trial"),
+    _record(5004, "Clindamycin cohort"),
+    _record(5005, "A record PubMed will delete"),
+]
+MONTH_2 = [
+    _record(5001, "Cefazolin timing trial"),
+    _record(5002, "Weight-based dosing trial: final results"),  # title changed
+    _record(
+        5003,
+        "Vancomycin infusion trial",
+        publication_types=["Journal Article", "Retracted Publication"],
+    ),
+    _record(5004, "Clindamycin cohort"),
+    _record(5006, "A new trial published this month", year=2023, entrez_date="2023-12-20"),
+    # published in 2020, inside the window, but entered PubMed after the first search
+    _record(5007, "A trial entered late", entrez_date="2099-01-15"),
+    _record(5008, "Erratum to a trial", publication_types=["Published Erratum"]),
+]
+
+
+@pytest.fixture(scope="module")
+def months(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("living")
+    shutil.copytree(
+        REPO / "tests" / "reviews" / "antibiotic_prophylaxis" / "config", folder / "config"
+    )
+    config = folder / "config" / "config.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "query: antibiotic prophylaxis surgical site infection", f"query: {QUERY}"
+        )
+    )
+    take_snapshot(folder, render_article_set(MONTH_1), [str(r["pmid"]) for r in MONTH_1], "month 1")
+    time.sleep(1.1)  # snapshots are named by the second
+    take_snapshot(
+        folder,
+        render_article_set(MONTH_2),
+        [str(r["pmid"]) for r in MONTH_2],
+        "month 2",
+        translation="(antibiotic prophylaxis[MeSH Terms]) AND surgical site infection[MeSH Terms]",
+    )
+    return folder
+
+
+def run_changes(folder: Path) -> tuple[pd.DataFrame, str]:
+    root = folder / "resources" / "snapshots" / "pubmed"
+    latest = sorted(root.iterdir())[-1]
+    pointer = folder / "pointer.json"
+    pointer.write_text(json.dumps({"snapshot": str(latest)}))
+    screened = folder / "screened.tsv"
+    screened.write_text("record_id\tstatus\npubmed:5001\tincluded\npubmed:5003\tincluded\n")
+    search = {"snapshots_dir": str(folder / "resources" / "snapshots"), "database": "pubmed"}
+    csv_path, md_path = folder / "changes.csv", folder / "changes.md"
+    stages.change_outputs(pointer, screened, search, {"before": None}, csv_path, md_path)
+    return pd.read_csv(csv_path, dtype=str), md_path.read_text()
+
+
+def test_month_two_reports_exactly_what_changed(months: Path) -> None:
+    changes, report = run_changes(months)
+    assert list(changes.columns) == list(CHANGE_COLUMNS)
+    assert set(changes["change"]) <= set(CHANGE_KINDS)
+    found = sorted(
+        (row.change, "" if pd.isna(row.pmid) else row.pmid) for row in changes.itertuples()
+    )
+    assert found == sorted(
+        [
+            ("new", "5006"),
+            ("new", "5007"),
+            ("new", "5008"),
+            ("late_entry", "5007"),
+            ("gone", "5005"),
+            ("metadata", "5002"),
+            ("retracted", "5003"),
+            ("erratum", "5008"),
+            ("translation_drift", ""),
+            ("count", ""),
+        ]
+    )
+    count = changes[changes["change"] == "count"].iloc[0]
+    assert (count["before"], count["after"]) == ("5", "7")
+    title = changes[changes["change"] == "metadata"].iloc[0]
+    assert title["detail"] == "title changed"
+    assert title["after"] == "Weight-based dosing trial: final results"
+    drift = changes[changes["change"] == "translation_drift"].iloc[0]
+    assert "MeSH Terms" in drift["after"]
+    # the summary, fit for an e-mail body, leads with the included study now retracted
+    first_lines = report.splitlines()[2:4]
+    assert first_lines[0].startswith("ALARM: 1 included study is now retracted")
+    assert "pubmed:5003" in first_lines[0]
+    assert "3 new to screen; 1 gone; 1 metadata changes; 1 newly retracted" in report
+    assert "## translation drift (1)" in report
+
+
+def test_the_first_snapshot_has_nothing_to_compare(tmp_path: Path) -> None:
+    shutil.copytree(
+        REPO / "tests" / "reviews" / "antibiotic_prophylaxis" / "config", tmp_path / "config"
+    )
+    take_snapshot(
+        tmp_path, render_article_set(MONTH_1), ["5001", "5002", "5003", "5004", "5005"], "m1"
+    )
+    changes, report = run_changes(tmp_path)
+    assert changes.empty and list(changes.columns) == list(CHANGE_COLUMNS)
+    assert "first snapshot" in report
