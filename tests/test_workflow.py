@@ -176,6 +176,12 @@ def test_this_review_runs_offline_on_its_committed_snapshot(tmp_path: Path) -> N
     # the search date comes from the snapshot's manifest; a new review says "studies"
     assert "PubMed searched 2026-11-27 (snapshot 20261127T024748Z" in diagram
     assert "Identification of studies via databases and registers" in diagram
+    search_report = (results / "search" / "search_report.md").read_text()
+    assert "| date of search | 2026-11-27 (snapshot 20261127T024748Z) |" in search_report
+    assert "| records retrieved | 26 |" in search_report
+    assert snapshot["query"] in search_report
+    assert "- duplicates removed: 3" in search_report
+    assert "first snapshot" in (results / "changes" / "changes.md").read_text()
     screened_text = (results / "screening" / "screened.tsv").read_text()
     assert "\tNone\t" not in screened_text
     assert "RECONSTRUCTED" in (results / "dedup" / "summary.md").read_text()

@@ -171,6 +171,33 @@ def change_outputs(
     return changes
 
 
+def search_report_output(
+    pointer_path: str | Path,
+    identified_path: str | Path,
+    clusters_path: str | Path,
+    changes_path: str | Path,
+    screening: Mapping[str, Any],
+    report_path: str | Path,
+) -> None:
+    """results/search/search_report.md (PRISMA-S) from the manifest and the tables."""
+    from litreview.search_report import search_report
+
+    folder = Path(read_pointer(pointer_path)["snapshot"])
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    clusters = io.read_table(clusters_path)
+    kept = int(clusters["kept"].astype("string").str.lower().isin(["true", "1"]).sum())
+    dedup = {"records_in": len(clusters), "records_out": kept, "duplicates": len(clusters) - kept}
+    text = search_report(
+        manifest,
+        folder.name,
+        io.read_table(identified_path),
+        dedup,
+        io.read_table(changes_path),
+        automatic=screening.get("automatic") or {},
+    )
+    io.write_text(report_path, text)
+
+
 # --- identify and deduplicate ----------------------------------------------------------------
 
 

@@ -95,6 +95,7 @@ def get_final_output():
         rules.screen.output.queue_xlsx,
         rules.prisma.output.png,
         rules.changes.output.md,
+        rules.search_report.output.md,
     ]
     if EXTRACTION_FORM:
         outputs.append(rules.extraction_form.output.form)

@@ -58,3 +58,25 @@ rule changes:
         changes=config["changes"],
     script:
         "../scripts/changes.py"
+
+
+rule search_report:
+    input:
+        pointer=rules.snapshot.output.pointer,
+        identified="results/identified.tsv",
+        clusters="results/dedup/clusters.tsv",
+        changes=rules.changes.output.csv,
+    output:
+        md=report(
+            "results/search/search_report.md",
+            caption="../report/search_report.rst",
+            category="1. Search",
+        ),
+    log:
+        "logs/search/search_report.log",
+    conda:
+        "../envs/litreview.yaml"
+    params:
+        screening=config["screening"],
+    script:
+        "../scripts/search_report.py"
