@@ -198,6 +198,33 @@ def search_report_output(
     io.write_text(report_path, text)
 
 
+EXPORT_SETS = ("included", "queue", "deduplicated")
+EXPORT_FORMATS = ("ris", "bibtex", "csv", "xlsx")
+
+
+def export_outputs(
+    deduplicated_path: str | Path,
+    screened_path: str | Path,
+    queue_path: str | Path,
+    folder: str | Path,
+) -> None:
+    """The included studies, the queue (in its order) and the deduplicated set as RIS,
+    BibTeX, CSV and XLSX under `folder`."""
+    from litreview.exports import write_exports
+
+    deduplicated = io.read_table(deduplicated_path)
+    screened = io.read_table(screened_path)
+    included_ids = set(screened.loc[screened["status"] == "included", "record_id"])
+    queue_ids = list(io.read_table(queue_path)["record"])
+    by_id = deduplicated.set_index("record_id", drop=False)
+    sets = {
+        "included": deduplicated[deduplicated["record_id"].isin(included_ids)],
+        "queue": by_id.loc[[i for i in queue_ids if i in by_id.index]].reset_index(drop=True),
+        "deduplicated": deduplicated,
+    }
+    write_exports(sets, folder, EXPORT_FORMATS)
+
+
 # --- identify and deduplicate ----------------------------------------------------------------
 
 

@@ -96,6 +96,7 @@ def get_final_output():
         rules.prisma.output.png,
         rules.changes.output.md,
         rules.search_report.output.md,
+        rules.exports.output,
     ]
     if EXTRACTION_FORM:
         outputs.append(rules.extraction_form.output.form)

@@ -52,3 +52,24 @@ rule prisma:
         other_labels=config["prisma"]["other_labels"],
     script:
         "../scripts/prisma.py"
+
+
+rule exports:
+    input:
+        deduplicated=rules.dedup.output.deduplicated,
+        screened=rules.screen.output.screened,
+        queue=rules.screen.output.queue_csv,
+    output:
+        expand(
+            "results/exports/{set}.{ext}",
+            set=["included", "queue", "deduplicated"],
+            ext=["ris", "bib", "csv", "xlsx"],
+        ),
+    log:
+        "logs/screen/exports.log",
+    conda:
+        "../envs/litreview.yaml"
+    params:
+        folder="results/exports",
+    script:
+        "../scripts/exports.py"
