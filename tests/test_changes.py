@@ -41,7 +41,7 @@ MONTH_2 = [
         "Vancomycin infusion trial",
         publication_types=["Journal Article", "Retracted Publication"],
     ),
-    _record(5004, "Clindamycin cohort"),
+    _record(5004, "Clindamycin cohort", comments_corrections=[("ErratumIn", "5009")]),
     _record(5006, "A new trial published this month", year=2023, entrez_date="2023-12-20"),
     # published in 2020, inside the window, but entered PubMed after the first search
     _record(5007, "A trial entered late", entrez_date="2099-01-15"),
@@ -103,6 +103,7 @@ def test_month_two_reports_exactly_what_changed(months: Path) -> None:
             ("metadata", "5002"),
             ("retracted", "5003"),
             ("erratum", "5008"),
+            ("erratum", "5004"),  # corrected by an erratum (ErratumIn): listed, not alarmed
             ("translation_drift", ""),
             ("count", ""),
         ]

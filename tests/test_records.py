@@ -116,3 +116,32 @@ def test_mathml_is_removed_from_abstracts() -> None:
         for record in parse_pubmed_xml(path.read_bytes()):
             for text in (record["title"], record["abstract"]):
                 assert text is None or "<m" not in text, (path.name, text[:200])
+
+
+def test_comments_corrections_set_the_typed_flags() -> None:
+    """RetractionIn, ExpressionOfConcernIn, ErratumIn and UpdateIn, as PubMed links them."""
+    from litreview.records import parse_pubmed_xml, records_table
+    from litreview.testing.pubmed_xml import render_article_set
+
+    links = {
+        1: [("RetractionIn", "91")],
+        2: [("ExpressionOfConcernIn", "92")],
+        3: [("ErratumIn", "93")],
+        4: [("UpdateIn", "94")],
+        5: [],
+    }
+    payload = render_article_set(
+        [
+            {"pmid": pmid, "title": f"T{pmid}", "year": 2020, "comments_corrections": refs}
+            for pmid, refs in links.items()
+        ]
+    )
+    table = records_table(parse_pubmed_xml(payload)).set_index("pmid")
+    flags = ["is_retracted", "is_expression_of_concern", "has_erratum", "is_updated", "is_erratum"]
+    assert table[flags].astype(bool).values.tolist() == [
+        [True, False, False, False, False],
+        [False, True, False, False, False],
+        [False, False, True, False, False],
+        [False, False, False, True, False],
+        [False, False, False, False, False],
+    ]

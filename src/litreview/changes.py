@@ -48,6 +48,7 @@ _FLAGS = (
     ("is_retraction_notice", "retracted", "a retraction notice"),
     ("is_expression_of_concern", "expression_of_concern", "an expression of concern"),
     ("is_erratum", "erratum", "a published erratum"),
+    ("has_erratum", "erratum", "corrected by a published erratum"),
 )
 
 

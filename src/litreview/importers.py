@@ -47,6 +47,8 @@ FLAG_COLUMNS: tuple[str, ...] = (
     "is_erratum",
     "is_expression_of_concern",
 )
+#: Flags only PubMed's CommentsCorrections tell (an export's types cannot): unknown, NA.
+LINK_FLAG_COLUMNS: tuple[str, ...] = ("has_erratum", "is_updated")
 
 #: Values accepted by ``read_bibliographic_file(format=...)``.
 FORMATS: tuple[str, ...] = ("ris", "nbib", "medline", "csv", "tsv", "embase", "wos", "scopus")
@@ -727,7 +729,7 @@ def _records_frame(records: list[dict[str, Any]], path: str | Path) -> pd.DataFr
         values = [record.get(column) for record in records]
         if column == "year":
             data[column] = pd.array(values, dtype="Int64")
-        elif column in FLAG_COLUMNS:
+        elif column in FLAG_COLUMNS or column in LINK_FLAG_COLUMNS:
             data[column] = pd.array(
                 [None if value is pd.NA else value for value in values], dtype="boolean"
             )
@@ -750,7 +752,7 @@ def _finish(record: dict[str, Any]) -> dict[str, Any]:
         record["first_author"] = author_surname(first)
     for column in IMPORT_COLUMNS:
         record.setdefault(column, None)
-    for column in FLAG_COLUMNS:
+    for column in (*FLAG_COLUMNS, *LINK_FLAG_COLUMNS):
         if record[column] is None:
             record[column] = pd.NA
     return record

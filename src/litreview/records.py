@@ -42,6 +42,8 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "is_retraction_notice",
     "is_erratum",
     "is_expression_of_concern",
+    "has_erratum",
+    "is_updated",
 )
 
 MULTI_VALUE_SEPARATOR = "; "
@@ -58,6 +60,8 @@ _FLAG_PUBLICATION_TYPES = {
     "is_retraction_notice": {"retraction of publication"},
     "is_erratum": {"published erratum"},
     "is_expression_of_concern": {"expression of concern"},
+    "has_erratum": set(),
+    "is_updated": set(),
 }
 # CommentsCorrections reference types that say the same as the publication types above: the
 # record was retracted (RetractionIn), is a notice (RetractionOf, ErratumFor), or is or carries an
@@ -67,6 +71,10 @@ _FLAG_REFERENCE_TYPES = {
     "is_retraction_notice": {"RetractionOf"},
     "is_erratum": {"ErratumFor"},
     "is_expression_of_concern": {"ExpressionOfConcernFor", "ExpressionOfConcernIn"},
+    # the record itself is sound but an erratum corrects it (ErratumIn), or a later version
+    # updates it (UpdateIn)
+    "has_erratum": {"ErratumIn"},
+    "is_updated": {"UpdateIn"},
 }
 
 
@@ -92,7 +100,7 @@ def records_table(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Records as a DataFrame with RECORD_COLUMNS in order, typed, sorted by PMID (stable)."""
     table = pd.DataFrame.from_records(list(records), columns=list(RECORD_COLUMNS))
     for column in RECORD_COLUMNS:
-        if column.startswith("is_"):
+        if column.startswith(("is_", "has_")):
             table[column] = table[column].astype("boolean")
         elif column == "year":
             table[column] = pd.to_numeric(table[column]).astype("Int64")

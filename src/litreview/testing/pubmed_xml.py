@@ -37,6 +37,16 @@ def _author(name: str) -> str:
     )
 
 
+def _comments_corrections(links: Iterable[tuple[str, str]]) -> str:
+    """<CommentsCorrectionsList> from (RefType, PMID) pairs: ("RetractionIn", "123")."""
+    items = "".join(
+        f'<CommentsCorrections RefType="{escape(kind)}"><RefSource>ref</RefSource>'
+        f'<PMID Version="1">{escape(str(pmid))}</PMID></CommentsCorrections>'
+        for kind, pmid in links
+    )
+    return f"<CommentsCorrectionsList>{items}</CommentsCorrectionsList>" if items else ""
+
+
 def _history(entrez_date: object | None) -> str:
     """<History> with the record's Entrez date ("2024-03-05"), when given."""
     if not entrez_date:
@@ -52,7 +62,7 @@ def _history(entrez_date: object | None) -> str:
 def render_article(record: Mapping[str, object | None]) -> str:
     """One <PubmedArticle> from a mapping with any of: pmid (required), title, abstract, journal,
     journal_abbrev, volume, issue, pages, year, authors (list of 'Surname Initials'), languages
-    (list), publication_types (list), mesh (list), doi, pmcid, entrez_date (YYYY-MM-DD)."""
+    (list), publication_types (list), mesh (list), doi, pmcid, entrez_date (YYYY-MM-DD), comments_corrections ([(RefType, PMID)])."""
     pmid = record["pmid"]
     authors: Iterable[str] = record.get("authors") or []  # type: ignore[assignment]
     author_list = "".join(_author(name) for name in authors)
@@ -101,6 +111,7 @@ def render_article(record: Mapping[str, object | None]) -> str:
             for value in record.get("publication_types") or []  # type: ignore[union-attr]
         )
         + "</PublicationTypeList></Article>"
+        + _comments_corrections(record.get("comments_corrections") or [])
         + (f"<MeshHeadingList>{mesh}</MeshHeadingList>" if mesh else "")
         + "</MedlineCitation><PubmedData>"
         + _history(record.get("entrez_date"))
