@@ -6,6 +6,7 @@ byte for byte from what was received on the day of the search.
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from litreview.entrez import EntrezClient, EntrezSettings
-from litreview.snapshot import DATABASE, SnapshotWriter
+from litreview.snapshot import DATABASE, SnapshotWriter, load_snapshot
 
 __all__ = ["run_search"]
 
@@ -34,6 +35,7 @@ def run_search(
     started_at: datetime | None = None,
     resolve_pmids: Sequence[str] = (),
     resolve_dois: Sequence[str] = (),
+    previous: str | Path | None = None,
 ) -> Path:
     """esearch -> every PMID -> efetch -> ``<snapshots_root>/pubmed/<timestamp>/``; its path.
 
@@ -44,6 +46,12 @@ def run_search(
     ``resolve_pmids`` and ``resolve_dois`` name records found by other methods: those the
     search did not return are fetched into the same snapshot (``resolved/``, apart from the
     search's records), so an offline run resolves them exactly as this run did.
+
+    ``previous`` (an earlier snapshot of the same query and window) makes the search
+    incremental: after the esearch pages, one more esearch asks which of the query's records
+    PubMed modified since that snapshot (``datetype=mdat``); only PMIDs it lacks and modified
+    ones are fetched, and the others are referenced in the earlier payloads by sha256, so the new
+    snapshot stays complete and replayable on its own (``manifest["reused"]``).
     """
     client = client or EntrezClient(settings)
     origin = origin or f"NCBI PubMed E-utilities at {settings.normalized_base_url}"
@@ -61,7 +69,12 @@ def run_search(
                 }
             )
         efetch_batches: list[dict[str, Any]] = []
-        for batch in client.fetch(result, progress=progress):
+        incremental = None
+        if previous is not None:
+            batches, incremental = _incremental(client, writer, result, query, previous, progress)
+        else:
+            batches = client.fetch(result, progress=progress)
+        for batch in batches:
             efetch_batches.append(
                 {
                     "file": writer.add_efetch(batch.payload),
@@ -87,10 +100,77 @@ def run_search(
             "esearch_requests": esearch_requests,
             "efetch_batches": efetch_batches,
             "resolution": resolution,
+            "incremental": incremental,
         }
         folder = writer.commit(fields, result.ids)
     logger.info("search snapshot written: %s (%d records)", folder, result.count)
     return folder
+
+
+def _incremental(
+    client: EntrezClient,
+    writer: SnapshotWriter,
+    result: Any,
+    query: str,
+    previous: str | Path,
+    progress: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """The batches to fetch (new and modified PMIDs), after referencing the unchanged ones."""
+    earlier = load_snapshot(previous)
+    since = str(earlier.manifest["retrieved_at"])[:10].replace("-", "/")
+    today = writer.started_at.strftime("%Y/%m/%d")
+    modified_page = client.esearch(query, mindate=since, maxdate=today, datetype="mdat")
+    modified_result = modified_page
+    modified_ids = set(modified_page.ids)
+    if modified_page.count > len(modified_page.ids):  # more than a page modified: all of them
+        modified_result = client.search(query, mindate=since, maxdate=today, datetype="mdat")
+        modified_ids = set(modified_result.ids)
+    current = list(result.ids)
+    known = set(earlier.ids)
+    new = [pmid for pmid in current if pmid not in known]
+    modified = [pmid for pmid in current if pmid in known and pmid in modified_ids]
+    fetch = set(new) | set(modified)
+    reused = 0
+    wanted_now = set(current) - fetch
+    for path, sha256, pmids in _record_sources(earlier):
+        take = sorted((pmid for pmid in pmids if pmid in known and pmid in wanted_now), key=int)
+        writer.reuse(
+            path.parent.parent.name, path.relative_to(path.parent.parent).as_posix(), sha256, take
+        )
+        reused += len(take)
+        known -= set(take)
+    summary = {
+        "previous": earlier.name,
+        "modified_since": since,
+        "mdat_requests": 1 if modified_result is modified_page else len(modified_result.pages),
+        "new": len(new),
+        "modified": len(modified),
+        "fetched": len(fetch),
+        "reused": reused,
+    }
+    logger.info(
+        "incremental search since %s: %d new, %d modified, %d reused",
+        earlier.name,
+        len(new),
+        len(modified),
+        reused,
+    )
+    wanted = [pmid for pmid in current if pmid in fetch]
+    return (client.fetch_pmids(wanted, progress=progress) if wanted else iter(())), summary
+
+
+def _record_sources(snapshot: Any) -> list[tuple[Path, str, frozenset[str]]]:
+    """Where each of a snapshot's search records lies: (payload file, sha256, its PMIDs)."""
+    from litreview.records import parse_pubmed_xml
+
+    sources = []
+    for path in snapshot.efetch_files:
+        relative = path.relative_to(snapshot.path).as_posix()
+        data = path.read_bytes()
+        pmids = frozenset(str(r["pmid"]) for r in parse_pubmed_xml(gzip.decompress(data)))
+        sources.append((path, snapshot.manifest["files"][relative], pmids))
+    sources.extend(snapshot.reused)
+    return sources
 
 
 def _resolve(

@@ -151,6 +151,7 @@ class SnapshotWriter:
         self._esearch: list[str] = []
         self._efetch: list[str] = []
         self._resolved: list[str] = []
+        self._reused: list[dict[str, Any]] = []
         self._committed = False
 
     def __enter__(self) -> SnapshotWriter:
@@ -198,6 +199,14 @@ class SnapshotWriter:
         self._resolved.append(self._add(relative, _gzip(payload)))
         return relative
 
+    def reuse(self, snapshot: str, file: str, sha256: str, pmids: Sequence[str]) -> None:
+        """Reference records of an earlier snapshot's efetch payload (by its sha256) instead of
+        fetching them again: `pmids` are the ones this snapshot takes from it."""
+        if pmids:
+            self._reused.append(
+                {"snapshot": snapshot, "file": file, "sha256": sha256, "pmids": list(pmids)}
+            )
+
     def commit(self, fields: Mapping[str, Any], ids: Sequence[str]) -> Path:
         """Write ids.txt and manifest.json, then move the folder to its final name."""
         reserved = {
@@ -208,6 +217,7 @@ class SnapshotWriter:
             "esearch",
             "efetch",
             "resolved",
+            "reused",
             "files",
         }
         clash = reserved & set(fields)
@@ -227,6 +237,7 @@ class SnapshotWriter:
             "esearch": list(self._esearch),
             "efetch": list(self._efetch),
             "resolved": list(self._resolved),
+            "reused": list(self._reused),
             "files": dict(sorted(self._files.items())),
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -253,10 +264,23 @@ class Snapshot:
     efetch_files: tuple[Path, ...]
     esearch_files: tuple[Path, ...]
     resolved_files: tuple[Path, ...] = ()
+    # records taken from earlier snapshots' payloads: (file, sha256, pmids taken)
+    reused: tuple[tuple[Path, str, frozenset[str]], ...] = ()
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    def record_payloads(self) -> Iterator[tuple[bytes, frozenset[str] | None]]:
+        """Every payload holding this snapshot's search records, with the PMIDs to take from it
+        (None: all): its own efetch payloads, then the earlier payloads it references."""
+        for payload in self.payloads():
+            yield payload, None
+        for path, sha256, pmids in self.reused:
+            data = path.read_bytes()
+            if _sha256(data) != sha256:
+                raise SnapshotError(f"{path}: checksum changed since the snapshot was loaded")
+            yield gzip.decompress(data), pmids
 
     def payloads(self) -> Iterator[bytes]:
         """The efetch payloads exactly as received, in batch order (checksums re-checked)."""
@@ -326,10 +350,32 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(
             f"{ids_path}: {len(ids)} PMIDs but the manifest says {manifest.get('id_count')}"
         )
+    reused = []
+    for number, entry in enumerate(manifest.get("reused") or [], 1):
+        name, relative = str(entry.get("snapshot", "")), str(entry.get("file", ""))
+        if "/" in name or name.startswith(".") or ".." in Path(relative).parts:
+            raise SnapshotError(
+                f"{manifest_path}: reused entry {number} leaves the snapshots folder"
+            )
+        target = folder.parent / name / relative
+        if not target.is_file():
+            raise SnapshotError(
+                f"{target}: snapshot {folder.name} takes records from it but it is missing; keep "
+                "the earlier snapshots a snapshot references (or take a new, complete one)"
+            )
+        if _sha256(target.read_bytes()) != entry.get("sha256"):
+            raise SnapshotError(
+                f"{target}: sha256 does not match what snapshot {folder.name} references; the "
+                "earlier snapshot was altered"
+            )
+        reused.append(
+            (target, str(entry["sha256"]), frozenset(str(p) for p in entry.get("pmids", [])))
+        )
     return Snapshot(
         path=folder,
         manifest=manifest,
         ids=ids,
+        reused=tuple(reused),
         efetch_files=tuple(folder / item for item in manifest.get("efetch", [])),
         esearch_files=tuple(folder / item for item in manifest.get("esearch", [])),
         resolved_files=tuple(folder / item for item in manifest.get("resolved", [])),

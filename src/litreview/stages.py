@@ -47,6 +47,7 @@ def choose_snapshot(
             sheet = read_other_sources(other_sources)
             pmids, dois = requested_pmids(sheet), requested_dois(sheet)
         settings = EntrezSettings.from_config(entrez)
+        previous = _previous_snapshot(search) if search.get("incremental", True) else None
         folder = run_search(
             settings,
             search["query"],
@@ -56,6 +57,7 @@ def choose_snapshot(
             snapshots_root=snapshots_root,
             resolve_pmids=pmids,
             resolve_dois=dois,
+            previous=previous,
         )
     else:
         folder = resolve_snapshot(snapshots_root, search["snapshot"], database=search["database"])
@@ -88,6 +90,25 @@ def choose_snapshot(
     return folder
 
 
+def _previous_snapshot(search: Mapping[str, Any]) -> Path | None:
+    """The latest snapshot, if it searched the same query and window (an incremental search
+    builds on it); else None (a full search)."""
+    from litreview.errors import SnapshotError
+
+    try:
+        folder = resolve_snapshot(search["snapshots_dir"], "latest", database=search["database"])
+        manifest = load_snapshot(folder).manifest
+    except SnapshotError:
+        return None
+    window = manifest.get("date_window") or {}
+    same = " ".join(str(manifest.get("query", "")).split()) == " ".join(
+        str(search["query"]).split()
+    )
+    for key in ("mindate", "maxdate", "datetype"):
+        same = same and str(window.get(key)) == str(search.get(key))
+    return folder if same else None
+
+
 def read_pointer(pointer_path: str | Path) -> dict[str, Any]:
     return json.loads(Path(pointer_path).read_text(encoding="utf-8"))
 
@@ -99,13 +120,23 @@ def _parse_payloads(snapshot: Snapshot, payloads, label: str) -> pd.DataFrame:
     return records_table(records)
 
 
+def search_records(snapshot: Snapshot) -> pd.DataFrame:
+    """The search's records of a snapshot: its own payloads, and the records it takes from
+    earlier snapshots' payloads (an incremental search)."""
+    records = []
+    for number, (payload, wanted) in enumerate(snapshot.record_payloads(), start=1):
+        parsed = parse_pubmed_xml(payload, source=f"{snapshot.path}/efetch #{number}")
+        records.extend(r for r in parsed if wanted is None or str(r["pmid"]) in wanted)
+    return records_table(records)
+
+
 def snapshot_records(
     pointer_path: str | Path, records_path: str | Path, resolved_path: str | Path
 ) -> pd.DataFrame:
     """Parse the snapshot's PubMed XML into records.tsv (the search) and resolved.tsv (records
     fetched for other sources). The search's records must be exactly its ID list."""
     snapshot = load_snapshot(read_pointer(pointer_path)["snapshot"])
-    records = _parse_payloads(snapshot, snapshot.payloads(), "efetch")
+    records = search_records(snapshot)
     parsed, expected = set(records["pmid"]), set(snapshot.ids)
     if parsed != expected or len(records) != len(snapshot.ids):
         missing = sorted(expected - parsed, key=int)[:20]
@@ -126,7 +157,7 @@ def _snapshot_view(folder: Path):
 
     snapshot = load_snapshot(folder)
     manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
-    records = _parse_payloads(snapshot, snapshot.payloads(), "efetch")
+    records = search_records(snapshot)
     return SnapshotView(name=Path(folder).name, manifest=manifest, records=records)
 
 

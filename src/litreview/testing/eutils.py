@@ -149,6 +149,7 @@ class StoredRecord:
     edat: date | None
     texts: dict[str, str]
     raw: bytes | None = None
+    mdat: date | None = None  # PubMed's modification date (DateRevised), else the Entrez date
 
 
 class RecordStore:
@@ -255,7 +256,8 @@ def _record_from_xml(raw: bytes, source: Path) -> StoredRecord:
         "la": _field_text(language_words),
         "doi": _record_doi(element),
     }
-    return StoredRecord(int(pmid_text), pdat, entrez or pdat, texts, raw)
+    revised = _date_from(element.find("MedlineCitation/DateRevised"))
+    return StoredRecord(int(pmid_text), pdat, entrez or pdat, texts, raw, revised or entrez or pdat)
 
 
 def _record_doi(element: ET.Element) -> str:
@@ -1144,18 +1146,24 @@ class _Handler(BaseHTTPRequestHandler):
         if not mindate and not maxdate:
             return pmids, None
         datetype = params.get("datetype", "pdat")
-        if datetype not in ("pdat", "edat"):
-            raise QuerySyntaxError(f"datetype {datetype!r} is not served (use pdat or edat)")
+        if datetype not in ("pdat", "edat", "mdat"):
+            raise QuerySyntaxError(f"datetype {datetype!r} is not served (use pdat, edat or mdat)")
         low = _parse_date(mindate or "1000", end=False)
         high = _parse_date(maxdate or "3000", end=True)
         records = self.state.owner.store.records
         kept = []
         for pmid in pmids:
             record = records[pmid]
-            day = record.pdat if datetype == "pdat" else record.edat
-            if day is None or low <= day <= high:
+            day = {"pdat": record.pdat, "edat": record.edat, "mdat": record.mdat}[datetype]
+            # an undated record is in every publication window (nothing says it is outside),
+            # but was modified in none
+            if (day is None and datetype != "mdat") or (day is not None and low <= day <= high):
                 kept.append(pmid)
-        label = "Date - Publication" if datetype == "pdat" else "Date - Entry"
+        label = {
+            "pdat": "Date - Publication",
+            "edat": "Date - Entry",
+            "mdat": "Date - Modification",
+        }[datetype]
         clause = f"{low:%Y/%m/%d}:{high:%Y/%m/%d}[{label}]"
         return kept, clause
 
@@ -1320,7 +1328,13 @@ def store_from_snapshot(snapshot: Path, folder: Path) -> Path:
     if not manifest_path.is_file():
         raise InputFileError(snapshot, "not a litreview snapshot (no manifest.json)")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    # records an incremental snapshot takes from earlier payloads first, its own after (a
+    # record both hold is served in its newer version)
     payloads = [
+        snapshot.parent / str(entry["snapshot"]) / str(entry["file"])
+        for entry in manifest.get("reused") or []
+    ]
+    payloads += [
         path
         for path in sorted(snapshot.rglob("*.xml.gz"))
         if path.relative_to(snapshot).parts[0] != "esearch"

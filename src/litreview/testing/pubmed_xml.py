@@ -47,6 +47,14 @@ def _comments_corrections(links: Iterable[tuple[str, str]]) -> str:
     return f"<CommentsCorrectionsList>{items}</CommentsCorrectionsList>" if items else ""
 
 
+def _date_element(name: str, value: object | None) -> str:
+    """<DateRevised><Year>..</Year><Month>..</Month><Day>..</Day></DateRevised> from YYYY-MM-DD."""
+    if not value:
+        return ""
+    year, month, day = str(value).split("-")
+    return f"<{name}><Year>{year}</Year><Month>{month}</Month><Day>{day}</Day></{name}>"
+
+
 def _history(entrez_date: object | None) -> str:
     """<History> with the record's Entrez date ("2024-03-05"), when given."""
     if not entrez_date:
@@ -62,7 +70,8 @@ def _history(entrez_date: object | None) -> str:
 def render_article(record: Mapping[str, object | None]) -> str:
     """One <PubmedArticle> from a mapping with any of: pmid (required), title, abstract, journal,
     journal_abbrev, volume, issue, pages, year, authors (list of 'Surname Initials'), languages
-    (list), publication_types (list), mesh (list), doi, pmcid, entrez_date (YYYY-MM-DD), comments_corrections ([(RefType, PMID)])."""
+    (list), publication_types (list), mesh (list), doi, pmcid, entrez_date (YYYY-MM-DD), comments_corrections ([(RefType, PMID)]),
+    revised_date (YYYY-MM-DD, PubMed's modification date)."""
     pmid = record["pmid"]
     authors: Iterable[str] = record.get("authors") or []  # type: ignore[assignment]
     author_list = "".join(_author(name) for name in authors)
@@ -86,7 +95,8 @@ def render_article(record: Mapping[str, object | None]) -> str:
     return (
         '<PubmedArticle><MedlineCitation Status="PubMed-not-MEDLINE" Owner="NLM">'
         f'<PMID Version="1">{escape(str(pmid))}</PMID>'
-        '<Article PubModel="Print"><Journal>'
+        + _date_element("DateRevised", record.get("revised_date"))
+        + '<Article PubModel="Print"><Journal>'
         + journal_issue
         + _element("Title", record.get("journal"))
         + _element("ISOAbbreviation", record.get("journal_abbrev"))
