@@ -70,6 +70,6 @@ rule exports:
     conda:
         "../envs/litreview.yaml"
     params:
-        folder="results/exports",
+        folder=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/exports.py"
