@@ -80,6 +80,7 @@ def run_search(
                     "file": writer.add_efetch(batch.payload),
                     "params": batch.params,
                     "records": len(batch.pmids),
+                    "pmids": list(batch.pmids),
                 }
             )
         resolution = _resolve(client, writer, result.ids, resolve_pmids, resolve_dois, progress)
@@ -164,8 +165,16 @@ def _record_sources(snapshot: Any) -> list[tuple[Path, str, frozenset[str]]]:
     from litreview.records import parse_pubmed_xml
 
     sources = []
+    listed = {
+        entry["file"]: frozenset(entry["pmids"])
+        for entry in snapshot.manifest.get("efetch_batches") or []
+        if "pmids" in entry
+    }
     for path in snapshot.efetch_files:
         relative = path.relative_to(snapshot.path).as_posix()
+        if relative in listed:  # the PMIDs the batch holds, read when it was fetched
+            sources.append((path, snapshot.manifest["files"][relative], listed[relative]))
+            continue
         data = path.read_bytes()
         pmids = frozenset(str(r["pmid"]) for r in parse_pubmed_xml(gzip.decompress(data)))
         sources.append((path, snapshot.manifest["files"][relative], pmids))
