@@ -50,12 +50,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(requested)
     if requested == "run" and not {"-h", "--help"} & set(arguments):
         # `run` passes everything it does not know to snakemake, in order.
-        from litreview.run import split_arguments
+        from litreview.run import pop_exit_code, split_arguments
 
         position = arguments.index("run")
         config, rest = split_arguments(arguments[position + 1 :])
+        exit_code, rest = pop_exit_code(rest)
         args = argparse.Namespace(
-            command="run", _module=COMMANDS["run"][0], config=config, snakemake_args=rest
+            command="run",
+            _module=COMMANDS["run"][0],
+            config=config,
+            snakemake_args=rest,
+            new_records_exit_code=exit_code,
         )
     else:
         args = parser.parse_args(arguments)

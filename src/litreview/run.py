@@ -32,6 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="configuration overrides, nested keys with dots (search.mode=live audit.strict=true)",
     )
     parser.add_argument(
+        "--new-records-exit-code",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exit with N (instead of 0) when the run succeeded and the change report lists new "
+        "records to screen: a scheduler can act on it (e.g. mail the reviewers)",
+    )
+    parser.add_argument(
         "snakemake_args",
         nargs="*",
         help="targets and any other snakemake arguments, passed as they are (e.g. --cores 1 -n)",
@@ -58,6 +66,24 @@ def split_arguments(arguments: list[str]) -> tuple[list[str], list[str]]:
             config.append(arguments[index])
             index += 1
     return config, rest
+
+
+def pop_exit_code(arguments: list[str]) -> tuple[int | None, list[str]]:
+    """`--new-records-exit-code N` taken out of the arguments passed on to Snakemake."""
+    rest: list[str] = []
+    code: int | None = None
+    items = iter(arguments)
+    for argument in items:
+        if argument == "--new-records-exit-code" or argument.startswith("--new-records-exit-code="):
+            text = argument.partition("=")[2] or next(items, "")
+            if not text.isdigit() or not 0 < int(text) < 256:
+                raise ConfigError(
+                    f"--new-records-exit-code {text!r}: give an exit status from 1 to 255"
+                )
+            code = int(text)
+            continue
+        rest.append(argument)
+    return code, rest
 
 
 def parse_overrides(entries: list[str]) -> dict[str, Any]:
@@ -110,4 +136,22 @@ def run(args: argparse.Namespace) -> int:
             override_file = Path(folder) / "overrides.yaml"
             override_file.write_text(yaml.safe_dump(overrides, sort_keys=True), encoding="utf-8")
             command += ["--configfile", str(override_file)]
-        return subprocess.call(command, env=os.environ.copy())
+        status = subprocess.call(command, env=os.environ.copy())
+    if status == 0:
+        new = new_records(Path.cwd() / "results" / "changes" / "changes.csv")
+        if new:
+            print(f"litreview: {new} new record(s) to screen (results/changes/changes.md)")
+            code = getattr(args, "new_records_exit_code", None)
+            if code is not None:
+                return code
+    return status
+
+
+def new_records(changes_csv: Path) -> int:
+    """How many records the change report lists as new (0 without a report)."""
+    if not changes_csv.is_file():
+        return 0
+    import csv
+
+    with changes_csv.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for row in csv.DictReader(handle) if row.get("change") == "new")
