@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +17,7 @@ import pytest
 
 from litreview import stages
 from litreview.changes import CHANGE_COLUMNS, CHANGE_KINDS
+from litreview.testing.eutils import EutilsServer
 from litreview.testing.pubmed_xml import render_article_set
 from tests.reviews import REPO, take_snapshot
 
@@ -33,13 +37,15 @@ MONTH_1 = [
     _record(5004, "Clindamycin cohort"),
     _record(5005, "A record PubMed will delete"),
 ]
+TODAY = datetime.now(UTC).date().isoformat()  # PubMed revises a record it changes
 MONTH_2 = [
     _record(5001, "Cefazolin timing trial"),
-    _record(5002, "Weight-based dosing trial: final results"),  # title changed
+    _record(5002, "Weight-based dosing trial: final results", revised_date=TODAY),  # title
     _record(
         5003,
         "Vancomycin infusion trial",
         publication_types=["Journal Article", "Retracted Publication"],
+        revised_date=TODAY,
     ),
     _record(5004, "Clindamycin cohort", comments_corrections=[("ErratumIn", "5009")]),
     _record(5006, "A new trial published this month", year=2023, entrez_date="2023-12-20"),
@@ -133,3 +139,67 @@ def test_the_first_snapshot_has_nothing_to_compare(tmp_path: Path) -> None:
     changes, report = run_changes(tmp_path)
     assert changes.empty and list(changes.columns) == list(CHANGE_COLUMNS)
     assert "first snapshot" in report
+
+
+MONTHLY_CONFIG = f"""
+review: {{id: monthly, title: A monthly review}}
+search: {{query: {QUERY}, mindate: "2000/01/01", maxdate: "2024/12/31"}}
+entrez: {{email: reviewer@lab.example}}
+screening:
+  sheets: [config/screening.csv]
+  reasons: {{not_primary: Not a primary study}}
+"""
+
+
+def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
+    """Month 1 screened, month 2 searched live (incrementally) through `litreview run`: the
+    change report, the queue holding the new records first, a decision on the deleted PMID
+    kept as history (not an error), and the exit status a scheduler acts on."""
+    folder = tmp_path / "review"
+    (folder / "config").mkdir(parents=True)
+    (folder / "config" / "config.yaml").write_text(MONTHLY_CONFIG)
+    (folder / "config" / "screening.csv").write_text(
+        "record,stage,decision,reason,category,reviewer,date\n"
+        + "".join(f"{pmid},full_text,include,,,A,2026-10-02\n" for pmid in (5001, 5003))
+        + "5005,title_abstract,exclude,not_primary,,A,2026-10-02\n"
+    )
+    take_snapshot(folder, render_article_set(MONTH_1), [str(r["pmid"]) for r in MONTH_1], "m1")
+    time.sleep(1.1)  # snapshots are named by the second
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "pubmed.xml").write_bytes(render_article_set(MONTH_2))
+    (store / "queries.json").write_text(json.dumps({QUERY: [r["pmid"] for r in MONTH_2]}))
+    command = [
+        sys.executable, "-m", "litreview.cli", "run", "--cores", "1",
+        "--snakefile", str(REPO / "workflow" / "Snakefile"),
+        "--new-records-exit-code", "10", "--config", "search.mode=live",
+    ]  # fmt: skip
+    with EutilsServer(store) as server:
+        result = subprocess.run(
+            [*command, f"entrez.base_url={server.base_url}"],
+            cwd=folder, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        requests = list(server.requests)
+    assert result.returncode == 10, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "3 new record(s) to screen" in result.stdout
+    fetched = {
+        pmid
+        for request in requests
+        if request.endpoint == "efetch"
+        for pmid in request.params.get("id", "").split(",")
+        if pmid
+    }
+    # the new records and the two PubMed revised; the unchanged ones are not fetched again
+    assert fetched == {"5002", "5003", "5006", "5007", "5008"}
+    results = folder / "results"
+    changes = pd.read_csv(results / "changes" / "changes.csv", dtype=str)
+    assert set(changes.loc[changes["change"] == "new", "pmid"]) == {"5006", "5007", "5008"}
+    queue = pd.read_csv(results / "screening" / "queue.csv", dtype=str)
+    new = set(queue.loc[queue["new"] == "True", "record"])
+    assert new == {"pubmed:5006", "pubmed:5007", "pubmed:5008"}
+    assert set(queue["record"].head(3)) == new  # new records first
+    orphans = pd.read_csv(results / "screening" / "orphans.tsv", sep="\t", dtype=str)
+    assert orphans[["pmid", "decision"]].values.tolist() == [["5005", "exclude"]]
+    report = (results / "changes" / "changes.md").read_text()
+    assert "ALARM: 1 included study is now retracted" in report
+    assert "PMID 5005: exclude at title_abstract by A" in report

@@ -48,6 +48,7 @@ SHEET_COLUMNS = ("record", "stage", "decision", "reason", "category", "reviewer"
 # Context columns of the queue: a reviewer may paste queue rows into a sheet as they are.
 QUEUE_CONTEXT = (
     "rank",
+    "new",
     "score",
     "source",
     "pmid",
@@ -304,9 +305,15 @@ def read_decisions(
     *,
     reasons: Mapping[str, str],
     categories: Sequence[str],
+    earlier_pmids: frozenset[str] | set[str] = frozenset(),
+    orphans: list[dict[str, Any]] | None = None,
 ) -> list[SheetDecision]:
     """Every decision row of every sheet, validated. Unknown record keys are collected and
-    reported together (one error listing them all), as are other problems row by row."""
+    reported together (one error listing them all), as are other problems row by row.
+
+    A key that is a PMID of an earlier snapshot (`earlier_pmids`) names a record that left the
+    search (PubMed deleted it, or it no longer matches): the sheets are the reviewers' history,
+    so the row is kept out of the screening and appended to `orphans`, not an error."""
     decisions: list[SheetDecision] = []
     unknown: list[str] = []
     seen: dict[tuple[str, str, str], SheetDecision] = {}
@@ -393,6 +400,22 @@ def read_decisions(
                         hint="write dates as YYYY-MM-DD",
                     ) from error
             record_id = index.resolve(value("record"))  # type: ignore[arg-type]
+            key = str(value("record")).strip()
+            pmid = key.lower().removeprefix("pmid:").removeprefix("pubmed:").strip()
+            if record_id is None and pmid in earlier_pmids:
+                if orphans is not None:
+                    orphans.append(
+                        {
+                            "record": key,
+                            "pmid": pmid,
+                            "stage": stage,
+                            "decision": decision,
+                            "reviewer": value("reviewer"),
+                            "file": str(path),
+                            "row": line,
+                        }
+                    )
+                continue
             if record_id is None:
                 unknown.append(f"{path}, row {line}: {value('record')!r}")
                 continue
@@ -809,8 +832,11 @@ def rank_queue(candidates: pd.DataFrame, included: pd.DataFrame) -> pd.Series:
     return pd.Series([round(score, 6) for score in scores], index=candidates.index)
 
 
-def build_queue(screened: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    """Records awaiting a decision, most likely includes first, in the sheet's own columns."""
+def build_queue(
+    screened: pd.DataFrame, records: pd.DataFrame, *, new: frozenset[str] | set[str] = frozenset()
+) -> pd.DataFrame:
+    """Records awaiting a decision in the sheet's own columns: records new since the previous
+    snapshot first (`new`: their record ids, column `new`), then the most likely includes."""
     details = records.set_index("record_id")
     waiting = screened[screened["status"].isin(["awaiting_title_abstract", "awaiting_full_text"])]
     candidates = details.loc[waiting["record_id"]].reset_index()
@@ -840,6 +866,9 @@ def build_queue(screened: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
             "abstract": candidates["abstract"],
         }
     )
-    queue = queue.sort_values(["score", "record"], ascending=[False, True], kind="stable")
+    queue.insert(len(queue.columns) - 1, "new", queue["record"].isin(set(new)).to_numpy())
+    queue = queue.sort_values(
+        ["new", "score", "record"], ascending=[False, False, True], kind="stable"
+    )
     queue.insert(8, "rank", range(1, len(queue) + 1))
     return queue.reset_index(drop=True)

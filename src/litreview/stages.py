@@ -197,7 +197,18 @@ def change_outputs(
     included = set(screened.loc[screened["status"] == "included", "record_id"])
     changes = compare(before, after)
     io.write_table(csv_path, changes)
-    io.write_text(md_path, report_markdown(before, after, changes, included=included))
+    text = report_markdown(before, after, changes, included=included)
+    orphans_path = Path(screened_path).parent / "orphans.tsv"
+    if orphans_path.is_file():
+        orphans = io.read_table(orphans_path)
+        if len(orphans):
+            text += "\n## Decisions on records no longer in the search\n\n"
+            text += (
+                "Kept in the sheets (they are the reviewers' history), left out of screening:\n\n"
+            )
+            for row in orphans.to_dict("records"):
+                text += f"- PMID {row['pmid']}: {row['decision']} at {row['stage']} by {row['reviewer']} ({row['file']}, row {row['row']})\n"
+    io.write_text(md_path, text)
     logger.info("changes since %s: %s", before.name, changes["change"].value_counts().to_dict())
     return changes
 
@@ -356,6 +367,34 @@ def deduplicate_records(
 # --- screening and PRISMA ---------------------------------------------------------------------
 
 
+def _snapshot_history(
+    search: Mapping[str, Any] | None, pointer_path: str | Path | None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(PMIDs of earlier snapshots that the replayed one lacks, PMIDs new in the replayed one
+    since the snapshot before it)."""
+    if search is None or pointer_path is None:
+        return frozenset(), frozenset()
+    from litreview.snapshot import available_snapshots
+
+    current = Path(read_pointer(pointer_path)["snapshot"])
+    now = set((current / "ids.txt").read_text(encoding="ascii").split())
+    root = Path(search["snapshots_dir"]) / search["database"]
+    earlier_names = [
+        n
+        for n in available_snapshots(search["snapshots_dir"], database=search["database"])
+        if n < current.name
+    ]
+    seen: set[str] = set()
+    for name in earlier_names:
+        seen |= set((root / name / "ids.txt").read_text(encoding="ascii").split())
+    before = (
+        set((root / earlier_names[-1] / "ids.txt").read_text(encoding="ascii").split())
+        if earlier_names
+        else now
+    )
+    return frozenset(seen - now), frozenset(now - before)
+
+
 def screen_records(
     deduplicated_path: str | Path,
     clusters_path: str | Path,
@@ -365,6 +404,10 @@ def screen_records(
     conflicts_path: str | Path,
     queue_csv_path: str | Path,
     queue_xlsx_path: str | Path,
+    orphans_path: str | Path | None = None,
+    *,
+    search: Mapping[str, Any] | None = None,
+    pointer_path: str | Path | None = None,
 ) -> pd.DataFrame:
     from litreview.screen import (
         DECISIONS,
@@ -383,11 +426,26 @@ def screen_records(
     merged_into = dict(zip(clusters["record_id"], clusters["cluster_id"], strict=True))
     index = RecordIndex.build(records, merged_into)
     categories = [category.name for category in settings.categories]
+    earlier, new = _snapshot_history(search, pointer_path)
+    orphans: list[dict[str, Any]] = []
     decisions = read_decisions(
-        screening.get("sheets") or [], index, reasons=settings.reasons, categories=categories
+        screening.get("sheets") or [],
+        index,
+        reasons=settings.reasons,
+        categories=categories,
+        earlier_pmids=earlier,
+        orphans=orphans,
     )
     result = screen(records, decisions, settings)
-    queue = build_queue(result.screened, records)
+    queue = build_queue(result.screened, records, new={f"pubmed:{pmid}" for pmid in new})
+    if orphans_path is not None:
+        columns = ("record", "pmid", "stage", "decision", "reviewer", "file", "row")
+        io.write_table(orphans_path, pd.DataFrame(orphans, columns=list(columns)))
+    if orphans:
+        logger.warning(
+            "%d decision(s) name records no longer in the search (results/screening/orphans.tsv)",
+            len(orphans),
+        )
     io.write_table(screened_path, result.screened)
     io.write_table(overrules_path, result.overrules)
     io.write_table(conflicts_path, result.conflicts)

@@ -6,6 +6,7 @@ rule screen:
         deduplicated=rules.dedup.output.deduplicated,
         clusters=rules.dedup.output.clusters,
         sheets=config["screening"]["sheets"],
+        pointer=rules.snapshot.output.pointer,
     output:
         screened=report(
             "results/screening/screened.tsv",
@@ -16,12 +17,14 @@ rule screen:
         conflicts="results/screening/conflicts.tsv",
         queue_csv="results/screening/queue.csv",
         queue_xlsx="results/screening/queue.xlsx",
+        orphans="results/screening/orphans.tsv",
     log:
         "logs/screen/screen.log",
     conda:
         "../envs/litreview.yaml"
     params:
         screening=config["screening"],
+        search=config["search"],
     script:
         "../scripts/screen.py"
 

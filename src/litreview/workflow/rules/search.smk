@@ -42,6 +42,7 @@ rule changes:
     input:
         pointer=rules.snapshot.output.pointer,
         screened="results/screening/screened.tsv",
+        orphans="results/screening/orphans.tsv",
     output:
         csv="results/changes/changes.csv",
         md=report(

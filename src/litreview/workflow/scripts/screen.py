@@ -14,4 +14,7 @@ run_step(
     snakemake.output.conflicts,
     snakemake.output.queue_csv,
     snakemake.output.queue_xlsx,
+    snakemake.output.orphans,
+    search=snakemake.params.search,
+    pointer_path=snakemake.input.pointer,
 )
