@@ -203,3 +203,9 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
     report = (results / "changes" / "changes.md").read_text()
     assert "ALARM: 1 included study is now retracted" in report
     assert "PMID 5005: exclude at title_abstract by A" in report
+    # every included study retracted heads the report, from PubMed's flags
+    assert report.splitlines()[2] == "ALARM: included study pubmed:5003 is retracted (PubMed)."
+    watch = pd.read_csv(results / "changes" / "retractions.tsv", sep="\t", dtype=str)
+    assert watch[["record_id", "status", "source"]].values.tolist() == [
+        ["pubmed:5003", "retracted", "PubMed"]
+    ]

@@ -161,6 +161,16 @@ def _snapshot_view(folder: Path):
     return SnapshotView(name=Path(folder).name, manifest=manifest, records=records)
 
 
+def retraction_alarms(watch: pd.DataFrame) -> list[str]:
+    """One line per included study retracted or under an expression of concern."""
+    serious = watch[watch["status"].isin(["retracted", "expression_of_concern"])]
+    lines = []
+    for row in serious.drop_duplicates(["record_id", "status"]).to_dict("records"):
+        words = "retracted" if row["status"] == "retracted" else "under an expression of concern"
+        lines.append(f"ALARM: included study {row['record_id']} is {words} ({row['source']}).")
+    return lines
+
+
 def change_outputs(
     pointer_path: str | Path,
     screened_path: str | Path,
@@ -168,6 +178,10 @@ def change_outputs(
     changes_config: Mapping[str, Any],
     csv_path: str | Path,
     md_path: str | Path,
+    *,
+    deduplicated_path: str | Path | None = None,
+    retraction_watch: Mapping[str, Any] | None = None,
+    watch_path: str | Path | None = None,
 ) -> pd.DataFrame:
     """The change report of the replayed snapshot against the one before it (or the snapshot
     `changes.before` names): changes.csv and changes.md."""
@@ -175,6 +189,21 @@ def change_outputs(
     from litreview.snapshot import available_snapshots
 
     current = Path(read_pointer(pointer_path)["snapshot"])
+    alarms: list[str] = []
+    if deduplicated_path is not None and watch_path is not None:
+        from litreview.retraction_watch import read_retraction_watch, watch_included
+
+        settings = retraction_watch or {}
+        notices = (
+            read_retraction_watch(settings["file"], settings.get("sha256"))
+            if settings.get("file")
+            else None
+        )
+        watch = watch_included(
+            io.read_table(screened_path), io.read_table(deduplicated_path), notices
+        )
+        io.write_table(watch_path, watch)
+        alarms = retraction_alarms(watch)
     names = available_snapshots(search["snapshots_dir"], database=search["database"])
     before_name = changes_config.get("before")
     if before_name is None:
@@ -183,10 +212,11 @@ def change_outputs(
     if before_name is None:
         table = pd.DataFrame({column: pd.array([], dtype="string") for column in CHANGE_COLUMNS})
         io.write_table(csv_path, table)
+        head = "".join(f"{line}\n\n" for line in alarms)
         io.write_text(
             md_path,
-            f"# What changed\n\n{current.name} is the first snapshot of this review: nothing to "
-            "compare with yet.\n",
+            f"# What changed\n\n{head}{current.name} is the first snapshot of this review: "
+            "nothing to compare with yet.\n",
         )
         return table
     before = _snapshot_view(
@@ -198,6 +228,9 @@ def change_outputs(
     changes = compare(before, after)
     io.write_table(csv_path, changes)
     text = report_markdown(before, after, changes, included=included)
+    if alarms:  # every included study retracted or under concern heads the report
+        title, _, rest = text.partition("\n\n")
+        text = f"{title}\n\n" + "".join(f"{line}\n" for line in alarms) + f"\n{rest}"
     orphans_path = Path(screened_path).parent / "orphans.tsv"
     if orphans_path.is_file():
         orphans = io.read_table(orphans_path)
@@ -684,6 +717,7 @@ def audit_outputs(
     *,
     origin: str | None,
     title: str | None,
+    watch_path: str | Path | None = None,
 ) -> None:
     from litreview.audit import (
         AuditSettings,
@@ -709,6 +743,14 @@ def audit_outputs(
     )
     result = audit(published, read_metrics(metrics_path), settings, coverage=coverage)
     write_audit(result, csv_path, md_path, title=title)
+    if watch_path is not None and Path(watch_path).is_file():
+        alarms = retraction_alarms(io.read_table(watch_path))
+        if alarms:  # a retracted included study heads the audit
+            text = Path(md_path).read_text(encoding="utf-8")
+            heading, _, rest = text.partition("\n\n")
+            io.write_text(
+                md_path, f"{heading}\n\n" + "".join(f"{a}\n" for a in alarms) + f"\n{rest}"
+            )
     logger.info("audit: %s", result.status_counts())
     if settings.strict:
         require_no_differences(result)

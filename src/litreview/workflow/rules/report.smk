@@ -80,6 +80,7 @@ rule audit:
         studies=rules.extract.output.studies,
         published=config["audit"]["published"] or [],
         pointer=rules.snapshot.output.pointer,
+        watch=rules.changes.output.watch,
     output:
         csv="results/audit/audit.csv",
         md=report(

@@ -43,8 +43,11 @@ rule changes:
         pointer=rules.snapshot.output.pointer,
         screened="results/screening/screened.tsv",
         orphans="results/screening/orphans.tsv",
+        deduplicated="results/deduplicated.tsv",
+        retraction_watch=config["retraction_watch"]["file"] or [],
     output:
         csv="results/changes/changes.csv",
+        watch="results/changes/retractions.tsv",
         md=report(
             "results/changes/changes.md",
             caption="../report/changes.rst",
@@ -57,6 +60,7 @@ rule changes:
     params:
         search=config["search"],
         changes=config["changes"],
+        retraction_watch=config["retraction_watch"],
     script:
         "../scripts/changes.py"
 

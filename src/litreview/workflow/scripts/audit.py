@@ -13,4 +13,5 @@ run_step(
     snakemake.output.md,
     origin=stages.origin_of(snakemake.input.pointer),
     title=snakemake.params.title,
+    watch_path=snakemake.input.watch,
 )

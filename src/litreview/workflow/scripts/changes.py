@@ -12,4 +12,7 @@ run_step(
     snakemake.params.changes,
     snakemake.output.csv,
     snakemake.output.md,
+    deduplicated_path=snakemake.input.deduplicated,
+    retraction_watch=snakemake.params.retraction_watch,
+    watch_path=snakemake.output.watch,
 )
