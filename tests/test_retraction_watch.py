@@ -78,3 +78,29 @@ def test_included_studies_are_watched_from_both_sources(watch_file) -> None:
         ["pubmed:5003", "reinstated", "Retraction Watch"],
         ["pubmed:5004", "retracted", "PubMed"],
     ]
+
+
+def test_a_retracted_included_study_heads_the_audit(tmp_path: Path) -> None:
+    from litreview import stages
+
+    (tmp_path / "metrics.tsv").write_text(
+        "metric\tvalue\tunit\tn\tdetail\ncounts.total\t3\tstudies\t3\tall\n"
+    )
+    (tmp_path / "studies.tsv").write_text("record_id\tcategory\npubmed:1\ta\n")
+    (tmp_path / "published.yaml").write_text("included: 3\n")
+    (tmp_path / "watch.tsv").write_text(
+        "record_id\tpmid\tdoi\ttitle\tstatus\tsource\tdate\tdetail\n"
+        "pubmed:1\t1\t\tA\tretracted\tRetraction Watch\t2024-03-01\tr\n"
+        "pubmed:2\t2\t\tB\terratum\tPubMed\t\thas_erratum\n"
+    )
+    audit = {
+        "published": str(tmp_path / "published.yaml"),
+        "targets": [{"id": "included", "published": "included", "metric": "counts.total"}],
+    }
+    stages.audit_outputs(
+        tmp_path / "metrics.tsv", tmp_path / "studies.tsv", audit, tmp_path / "audit.csv",
+        tmp_path / "audit.md", origin=None, title="T", watch_path=tmp_path / "watch.tsv",
+    )  # fmt: skip
+    lines = (tmp_path / "audit.md").read_text().splitlines()
+    assert lines[2] == "ALARM: included study pubmed:1 is retracted (Retraction Watch)."
+    assert not any("pubmed:2" in line for line in lines[:6])  # an erratum is not alarmed
