@@ -164,6 +164,13 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
         + "5005,title_abstract,exclude,not_primary,,A,2026-10-02\n"
     )
     take_snapshot(folder, render_article_set(MONTH_1), [str(r["pmid"]) for r in MONTH_1], "m1")
+    month_1 = sorted((folder / "resources" / "snapshots" / "pubmed").iterdir())[-1].name
+    offline = [
+        sys.executable, "-m", "litreview.cli", "run", "--cores", "1",
+        "--snakefile", str(REPO / "workflow" / "Snakefile"),
+    ]  # fmt: skip
+    subprocess.run(offline, cwd=folder, capture_output=True, check=True)  # version v1
+    v1 = json.loads((folder / "resources" / "versions" / "v1.json").read_text())
     time.sleep(1.1)  # snapshots are named by the second
     store = tmp_path / "store"
     store.mkdir()
@@ -209,3 +216,17 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
     assert watch[["record_id", "status", "source"]].values.tolist() == [
         ["pubmed:5003", "retracted", "PubMed"]
     ]
+
+    # month 2 is version v2; replaying month 1 gives v1's numbers again, and no third version
+    v2 = json.loads((folder / "resources" / "versions" / "v2.json").read_text())
+    assert v2["prisma"]["database_results"] == 7 and v1["prisma"]["database_results"] == 5
+    replay = subprocess.run(
+        [*offline, "--config", f"search.snapshot={month_1}"],
+        cwd=folder, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert replay.returncode == 0, replay.stderr[-3000:]
+    versions = pd.read_csv(results / "versions" / "versions.csv", dtype=str)
+    assert versions["version"].tolist() == ["v1", "v2"]
+    prisma = pd.read_csv(results / "prisma" / "metrics.tsv", sep="\t", dtype=str)
+    replayed = dict(zip(prisma["metric"], prisma["value"], strict=True))
+    assert all(replayed[f"prisma.{box}"] == str(n) for box, n in v1["prisma"].items())

@@ -300,6 +300,52 @@ def export_outputs(
     write_exports(sets, folder, EXPORT_FORMATS)
 
 
+def version_outputs(
+    pointer_path: str | Path,
+    screened_path: str | Path,
+    prisma_metrics_path: str | Path,
+    sheets: list[str],
+    versions_config: Mapping[str, Any],
+    versions_csv: str | Path,
+    cumulative_csv: str | Path,
+    cumulative_svg_path: str | Path,
+) -> None:
+    """Record this state as a version of the review when it differs from the latest one, then
+    list every version and the cumulative flow."""
+    from litreview.versions import (
+        cumulative_svg,
+        cumulative_table,
+        read_versions,
+        record_version,
+        sha256_of,
+        versions_table,
+    )
+
+    folder = Path(versions_config.get("folder") or "resources/versions")
+    pointer = read_pointer(pointer_path)
+    screened = io.read_table(screened_path)
+    metrics = io.read_table(prisma_metrics_path)
+    boxes = {
+        name.removeprefix("prisma."): int(value)
+        for name, value in zip(metrics["metric"], metrics["value"], strict=True)
+        if name.count(".") == 1 and str(value).lstrip("-").isdigit()
+    }
+    if versions_config.get("record", True):
+        version, new = record_version(
+            folder,
+            date=str(pointer.get("retrieved_at") or "")[:10],
+            snapshot=str(pointer.get("name")),
+            sheets=sha256_of(sheets),
+            included=list(screened.loc[screened["status"] == "included", "record_id"]),
+            prisma=boxes,
+        )
+        logger.info("review %s %s", version["version"], "recorded" if new else "unchanged")
+    versions = read_versions(folder)
+    io.write_table(versions_csv, versions_table(versions))
+    io.write_table(cumulative_csv, cumulative_table(versions))
+    cumulative_svg(versions, cumulative_svg_path)
+
+
 # --- identify and deduplicate ----------------------------------------------------------------
 
 

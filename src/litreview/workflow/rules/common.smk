@@ -97,6 +97,7 @@ def get_final_output():
         rules.changes.output.md,
         rules.search_report.output.md,
         rules.exports.output,
+        rules.versions.output.csv,
     ]
     if EXTRACTION_FORM:
         outputs.append(rules.extraction_form.output.form)

@@ -76,3 +76,27 @@ rule exports:
         folder=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/exports.py"
+
+
+rule versions:
+    input:
+        pointer=rules.snapshot.output.pointer,
+        screened=rules.screen.output.screened,
+        prisma=rules.prisma.output.metrics,
+        sheets=config["screening"]["sheets"],
+    output:
+        csv=report(
+            "results/versions/versions.csv",
+            caption="../report/versions.rst",
+            category="3. Screening",
+        ),
+        cumulative="results/versions/cumulative.csv",
+        svg="results/versions/cumulative.svg",
+    log:
+        "logs/screen/versions.log",
+    conda:
+        "../envs/litreview.yaml"
+    params:
+        versions=config["versions"],
+    script:
+        "../scripts/versions.py"
