@@ -148,6 +148,7 @@ entrez: {{email: reviewer@lab.example}}
 screening:
   sheets: [config/screening.csv]
   reasons: {{not_primary: Not a primary study}}
+prisma: {{update_from_versions: true}}
 """
 
 
@@ -219,7 +220,7 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
 
     # month 2 is version v2; replaying month 1 gives v1's numbers again, and no third version
     v2 = json.loads((folder / "resources" / "versions" / "v2.json").read_text())
-    assert v2["prisma"]["database_results"] == 7 and v1["prisma"]["database_results"] == 5
+    assert v1["prisma"]["database_results"] == 5 and v1["prisma"]["previous_studies"] == 0
     replay = subprocess.run(
         [*offline, "--config", f"search.snapshot={month_1}"],
         cwd=folder, capture_output=True, text=True, check=False,
@@ -230,3 +231,8 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
     prisma = pd.read_csv(results / "prisma" / "metrics.tsv", sep="\t", dtype=str)
     replayed = dict(zip(prisma["metric"], prisma["value"], strict=True))
     assert all(replayed[f"prisma.{box}"] == str(n) for box, n in v1["prisma"].items())
+    # month 2's PRISMA is an update on v1: previous boxes from v1, the flow of new records only
+    month_2 = v2["prisma"]
+    assert month_2["previous_studies"] == v1["prisma"]["total_studies"] == 2
+    assert month_2["database_results"] == 3  # 5006, 5007, 5008: the records v1 had not seen
+    assert month_2["total_studies"] == month_2["previous_studies"] + month_2["new_studies"]

@@ -338,6 +338,7 @@ def version_outputs(
             sheets=sha256_of(sheets),
             included=list(screened.loc[screened["status"] == "included", "record_id"]),
             prisma=boxes,
+            records=list(screened["record_id"]),
         )
         logger.info("review %s %s", version["version"], "recorded" if new else "unchanged")
     versions = read_versions(folder)
@@ -561,20 +562,43 @@ def prisma_outputs(
     title: str | None,
     other_labels: Mapping[str, str] | None = None,
     search: str | None = None,
+    snapshot_name: str | None = None,
+    versions_folder: str | Path | None = None,
 ) -> None:
     from litreview.flow import prisma_counts
     from litreview.prisma import draw, require_consistent, write_template_csv
     from litreview.screen import ScreeningSettings
 
     settings = ScreeningSettings.from_config(screening)
+    identified = io.read_table(identified_path)
+    clusters = io.read_table(clusters_path)
+    screened = io.read_table(screened_path)
+    previous_studies = int(prisma_config.get("previous_studies", 0))
+    previous_reports = int(prisma_config.get("previous_reports", 0))
+    if prisma_config.get("update_from_versions") and snapshot_name is not None:
+        from litreview.versions import previous_version
+
+        previous = previous_version(versions_folder or "resources/versions", snapshot_name)
+        if previous is not None:
+            # the update's flow: only the records the previous version had not seen
+            seen = set(previous.get("records") or [])
+            kept_ids = set(clusters.loc[~clusters["cluster_id"].isin(seen), "record_id"])
+            identified = identified[identified["record_id"].isin(kept_ids)]
+            clusters = clusters[clusters["record_id"].isin(kept_ids)]
+            screened = screened[~screened["record_id"].isin(seen)]
+            previous_studies = int(previous["prisma"]["total_studies"])
+            previous_reports = int(previous["prisma"]["total_reports"])
+            logger.info(
+                "PRISMA update on %s: %d records new since", previous["version"], len(screened)
+            )
     counts, extras = prisma_counts(
-        io.read_table(identified_path),
-        io.read_table(clusters_path),
-        io.read_table(screened_path),
+        identified,
+        clusters,
+        screened,
         reason_texts=settings.reasons,
         other_labels=other_labels,
-        previous_studies=int(prisma_config.get("previous_studies", 0)),
-        previous_reports=int(prisma_config.get("previous_reports", 0)),
+        previous_studies=previous_studies,
+        previous_reports=previous_reports,
     )
     require_consistent(counts)
     write_template_csv(counts, csv_path)

@@ -68,6 +68,7 @@ def record_version(
     sheets: Mapping[str, str],
     included: Sequence[str],
     prisma: Mapping[str, int],
+    records: Sequence[str] = (),
 ) -> tuple[dict[str, Any], bool]:
     """The version this state is: the latest recorded one when its included set and PRISMA
     numbers are the same (or an earlier one replayed from its own snapshot), else a new version
@@ -89,12 +90,19 @@ def record_version(
         "snapshot": snapshot,
         "sheets_sha256": dict(sorted(sheets.items())),
         "included": included,
+        "records": sorted(records),
         "prisma": boxes,
         "changed": changed,
     }
     path = Path(folder) / f"{version['version']}.json"
     write_text(path, json.dumps(version, indent=2, ensure_ascii=False) + "\n")
     return version, True
+
+
+def previous_version(folder: str | Path, snapshot: str) -> dict[str, Any] | None:
+    """The version an update builds on: the latest recorded from an earlier snapshot."""
+    earlier = [v for v in read_versions(folder) if v["snapshot"] < snapshot]
+    return earlier[-1] if earlier else None
 
 
 def _changed(latest: Mapping[str, Any], included: Sequence[str], boxes: Mapping[str, int]) -> str:

@@ -53,6 +53,7 @@ rule prisma:
         prisma=config["prisma"],
         title=config["review"]["title"],
         other_labels=config["prisma"]["other_labels"],
+        versions_folder=config["versions"]["folder"],
     script:
         "../scripts/prisma.py"
 

@@ -19,4 +19,6 @@ run_step(
     title=snakemake.params.title,
     other_labels=snakemake.params.other_labels,
     search=stages.search_of(snakemake.input.pointer),
+    snapshot_name=stages.read_pointer(snakemake.input.pointer)["name"],
+    versions_folder=snakemake.params.versions_folder,
 )
