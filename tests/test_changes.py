@@ -37,7 +37,9 @@ MONTH_1 = [
     _record(5004, "Clindamycin cohort"),
     _record(5005, "A record PubMed will delete"),
 ]
-TODAY = datetime.now(UTC).date().isoformat()  # PubMed revises a record it changes
+# month 1 was searched on 1 October; PubMed revised the records it changed in October
+MONTH_1_SEARCHED = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+TODAY = "2026-10-15"  # PubMed revises a record it changes
 MONTH_2 = [
     _record(5001, "Cefazolin timing trial"),
     _record(5002, "Weight-based dosing trial: final results", revised_date=TODAY),  # title
@@ -152,6 +154,9 @@ prisma: {{update_from_versions: true}}
 """
 
 
+RESULT_FILES = ("records.tsv", "screening/screened.tsv", "prisma/prisma.csv", "changes/changes.csv")
+
+
 def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
     """Month 1 screened, month 2 searched live (incrementally) through `litreview run`: the
     change report, the queue holding the new records first, a decision on the deleted PMID
@@ -164,7 +169,13 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
         + "".join(f"{pmid},full_text,include,,,A,2026-10-02\n" for pmid in (5001, 5003))
         + "5005,title_abstract,exclude,not_primary,,A,2026-10-02\n"
     )
-    take_snapshot(folder, render_article_set(MONTH_1), [str(r["pmid"]) for r in MONTH_1], "m1")
+    take_snapshot(
+        folder,
+        render_article_set(MONTH_1),
+        [str(r["pmid"]) for r in MONTH_1],
+        "m1",
+        started_at=MONTH_1_SEARCHED,
+    )
     month_1 = sorted((folder / "resources" / "snapshots" / "pubmed").iterdir())[-1].name
     offline = [
         sys.executable, "-m", "litreview.cli", "run", "--cores", "1",
@@ -188,6 +199,17 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
             cwd=folder, capture_output=True, text=True, check=False,
         )  # fmt: skip
         requests = list(server.requests)
+        # the same month again: no new snapshot, and Snakemake reruns nothing downstream
+        stamps = {name: (folder / "results" / name).stat().st_mtime_ns for name in RESULT_FILES}
+        again = subprocess.run(
+            [*command, f"entrez.base_url={server.base_url}"],
+            cwd=folder, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert again.returncode == 10, again.stderr[-3000:]
+        assert (
+            "no change since snapshot" in (folder / "logs" / "search" / "snapshot.log").read_text()
+        )
+        assert {n: (folder / "results" / n).stat().st_mtime_ns for n in RESULT_FILES} == stamps
     assert result.returncode == 10, result.stdout[-2000:] + result.stderr[-3000:]
     assert "3 new record(s) to screen" in result.stdout
     fetched = {

@@ -105,15 +105,15 @@ def test_a_run_with_no_change_makes_only_the_esearch_pages_and_the_mdat_check(ru
     folder, log = runs["third"]
     endpoints = [(r.endpoint, r.params.get("datetype")) for r in log]
     assert endpoints == [("esearch", "pdat"), ("esearch", "mdat")]
+    # no change since month 2: no snapshot is written, month 2's is the search
+    assert folder == runs["second"][0]
+    assert sorted(p.name for p in folder.parent.iterdir()) == sorted(
+        [runs["first"][0].name, runs["second"][0].name]
+    )
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["efetch"] == []
-    assert manifest["incremental"]["fetched"] == 0
+    # month 2's references point at the payloads that hold the records (month 1's)
+    assert {entry["snapshot"] for entry in manifest["reused"]} == {runs["first"][0].name}
     assert len(search_records(load_snapshot(folder))) == 41
-    # references point at the payloads that hold the records (month 1's and month 2's)
-    assert {entry["snapshot"] for entry in manifest["reused"]} == {
-        runs["first"][0].name,
-        runs["second"][0].name,
-    }
 
 
 def test_a_referenced_payload_that_changed_is_refused(runs: dict, tmp_path: Path) -> None:

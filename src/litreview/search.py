@@ -51,7 +51,9 @@ def run_search(
     incremental: after the esearch pages, one more esearch asks which of the query's records
     PubMed modified since that snapshot (``datetype=mdat``); only PMIDs it lacks and modified
     ones are fetched, and the others are referenced in the earlier payloads by sha256, so the new
-    snapshot stays complete and replayable on its own (``manifest["reused"]``).
+    snapshot stays complete and replayable on its own (``manifest["reused"]``). When nothing
+    changed at all (no new or modified record, the same IDs, count and translation, the same
+    other sources) no snapshot is written and ``previous`` is returned: "no change since".
     """
     client = client or EntrezClient(settings)
     origin = origin or f"NCBI PubMed E-utilities at {settings.normalized_base_url}"
@@ -72,6 +74,9 @@ def run_search(
         incremental = None
         if previous is not None:
             batches, incremental = _incremental(client, writer, result, query, previous, progress)
+            if _unchanged(previous, result, incremental, resolve_pmids, resolve_dois):
+                logger.info("no change since snapshot %s: no new snapshot", Path(previous).name)
+                return Path(previous)  # the writer is not committed: nothing is written
         else:
             batches = client.fetch(result, progress=progress)
         for batch in batches:
@@ -158,6 +163,28 @@ def _incremental(
     )
     wanted = [pmid for pmid in current if pmid in fetch]
     return (client.fetch_pmids(wanted, progress=progress) if wanted else iter(())), summary
+
+
+def _unchanged(
+    previous: str | Path,
+    result: Any,
+    incremental: dict[str, Any],
+    pmids: Sequence[str],
+    dois: Sequence[str],
+) -> bool:
+    """Nothing new, nothing modified, the same IDs and translation, the same other sources to
+    resolve: the previous snapshot is this search."""
+    earlier = load_snapshot(previous)
+    manifest = earlier.manifest
+    resolution = manifest.get("resolution") or {}
+    return (
+        incremental["fetched"] == 0
+        and tuple(result.ids) == tuple(earlier.ids)
+        and result.count == manifest.get("count")
+        and result.query_translation == manifest.get("query_translation")
+        and sorted({str(p) for p in pmids}, key=int) == resolution.get("pmids_requested", [])
+        and list(dois) == resolution.get("dois_requested", [])
+    )
 
 
 def _record_sources(snapshot: Any) -> list[tuple[Path, str, frozenset[str]]]:

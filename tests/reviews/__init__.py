@@ -54,6 +54,7 @@ def take_snapshot(
     origin: str,
     *,
     translation: str | None = None,
+    started_at=None,
 ) -> None:
     """A first search of the review in `folder`, through the live code path, against the local
     E-utilities server serving `pubmed_xml` for the review's query."""
@@ -85,4 +86,5 @@ def take_snapshot(
                 snapshots_root=folder / "resources" / "snapshots",
                 origin=origin,
                 progress=False,
+                started_at=started_at,
             )

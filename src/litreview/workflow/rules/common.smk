@@ -57,6 +57,17 @@ def snapshot_manifest():
     return [str(folder / "manifest.json")]
 
 
+def replayed_manifest(wildcards):
+    """The manifest of the snapshot the pointer names (read once the snapshot step ran): a new
+    snapshot reruns the pipeline, the same one reruns nothing."""
+    import json
+
+    pointer = checkpoints.snapshot.get().output.pointer
+    with open(pointer, encoding="utf-8") as handle:
+        folder = json.load(handle)["snapshot"]
+    return str(Path(folder) / "manifest.json")
+
+
 def live_run_stamp():
     """A live search runs again on every invocation: its params change each time."""
     if is_live():

@@ -27,7 +27,7 @@ rule identify:
 rule dedup:
     input:
         identified=rules.identify.output.identified,
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
     output:
         deduplicated=report(
             "results/deduplicated.tsv",

@@ -24,7 +24,7 @@ rule extract:
     input:
         screened=rules.screen.output.screened,
         clusters=rules.dedup.output.clusters,
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
         sheets=extraction_sheets(),
     output:
         studies="results/extraction/studies.tsv",
@@ -79,7 +79,7 @@ rule audit:
         metrics=rules.regenerate.output.metrics,
         studies=rules.extract.output.studies,
         published=config["audit"]["published"] or [],
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
         watch=rules.changes.output.watch,
     output:
         csv="results/audit/audit.csv",

@@ -6,7 +6,7 @@ rule screen:
         deduplicated=rules.dedup.output.deduplicated,
         clusters=rules.dedup.output.clusters,
         sheets=config["screening"]["sheets"],
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
     output:
         screened=report(
             "results/screening/screened.tsv",
@@ -34,7 +34,7 @@ rule prisma:
         identified=rules.identify.output.identified,
         clusters=rules.dedup.output.clusters,
         screened=rules.screen.output.screened,
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
     output:
         csv="results/prisma/prisma.csv",
         svg=report(
@@ -81,7 +81,7 @@ rule exports:
 
 rule versions:
     input:
-        pointer=rules.snapshot.output.pointer,
+        pointer=ancient(rules.snapshot.output.pointer),
         screened=rules.screen.output.screened,
         prisma=rules.prisma.output.metrics,
         sheets=config["screening"]["sheets"],
