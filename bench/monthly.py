@@ -7,6 +7,7 @@ limit on (3 requests/s, no API key), on synthetic stores.
 
 A rerun is incremental (litreview.search.run_search(previous=...)): the esearch pages, one
 datetype=mdat esearch, and efetch of the new PMIDs only; the snapshot references the rest.
+With no change at all, no snapshot is written ("written" 0).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def main() -> None:
                     count, root, previous if use_previous else None, when
                 )
                 assert len(load_snapshot(folder).ids) == count
+                if folder == previous:  # no change: no snapshot written
+                    written = 0
                 print(
                     f"{count:>8}  {label:<22}{counts.get('esearch', 0):>8}{counts.get('efetch', 0):>8}"
                     f"{seconds:>9.1f}{written / 1e6:>9.2f} MB"
