@@ -171,6 +171,29 @@ def retraction_alarms(watch: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _merged_new_records(changes: pd.DataFrame, screened_path: Path, screened: pd.DataFrame) -> str:
+    """New records that deduplicated into a cluster already screened: they inherit its
+    decisions, which a reviewer should know rather than find out."""
+    clusters_path = screened_path.parent.parent / "dedup" / "clusters.tsv"
+    if not clusters_path.is_file():
+        return ""
+    clusters = io.read_table(clusters_path)
+    merged = clusters[~clusters["kept"].astype("string").str.lower().isin(["true", "1"])]
+    into = dict(zip(merged["record_id"], merged["cluster_id"], strict=True))
+    status = dict(zip(screened["record_id"], screened["status"], strict=True))
+    lines = []
+    for record_id in changes.loc[changes["change"] == "new", "record_id"].dropna():
+        cluster = into.get(record_id)
+        if cluster is not None and status.get(cluster) not in (None, "awaiting_title_abstract"):
+            lines.append(
+                f"- `{record_id}` is a duplicate of `{cluster}`, already {status[cluster]}: it "
+                "takes that record's decisions (check the merge in results/dedup/duplicates.tsv)"
+            )
+    if not lines:
+        return ""
+    return "\n## New records merged into records already screened\n\n" + "\n".join(lines) + "\n"
+
+
 def change_outputs(
     pointer_path: str | Path,
     screened_path: str | Path,
@@ -231,6 +254,7 @@ def change_outputs(
     if alarms:  # every included study retracted or under concern heads the report
         title, _, rest = text.partition("\n\n")
         text = f"{title}\n\n" + "".join(f"{line}\n" for line in alarms) + f"\n{rest}"
+    text += _merged_new_records(changes, Path(screened_path), screened)
     orphans_path = Path(screened_path).parent / "orphans.tsv"
     if orphans_path.is_file():
         orphans = io.read_table(orphans_path)

@@ -47,6 +47,7 @@ rule changes:
         screened="results/screening/screened.tsv",
         orphans="results/screening/orphans.tsv",
         deduplicated="results/deduplicated.tsv",
+        clusters="results/dedup/clusters.tsv",
         retraction_watch=config["retraction_watch"]["file"] or [],
     output:
         csv="results/changes/changes.csv",
