@@ -154,6 +154,11 @@ prisma: {{update_from_versions: true}}
 """
 
 
+def changes_of(folder: Path, kind: str) -> list[str]:
+    changes = pd.read_csv(folder / "results" / "changes" / "changes.csv", dtype=str)
+    return list(changes.loc[changes["change"] == kind, "pmid"])
+
+
 RESULT_FILES = ("records.tsv", "screening/screened.tsv", "prisma/prisma.csv", "changes/changes.csv")
 
 
@@ -219,8 +224,10 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
         for pmid in request.params.get("id", "").split(",")
         if pmid
     }
-    # the new records and the two PubMed revised; the unchanged ones are not fetched again
-    assert fetched == {"5002", "5003", "5006", "5007", "5008"}
+    # the new records, the two PubMed revised, and the gone PMID (asked, to say why); the
+    # unchanged ones are not fetched again
+    assert fetched == {"5002", "5003", "5006", "5007", "5008", "5005"}
+    assert set(changes_of(folder, "deleted")) == {"5005"}  # PubMed no longer serves it
     results = folder / "results"
     changes = pd.read_csv(results / "changes" / "changes.csv", dtype=str)
     assert set(changes.loc[changes["change"] == "new", "pmid"]) == {"5006", "5007", "5008"}

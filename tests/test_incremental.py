@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from litreview.entrez import EntrezSettings
@@ -27,7 +28,8 @@ def _record(pmid: int, **fields: object) -> dict:
 
 MONTH_1 = [_record(pmid) for pmid in range(6001, 6041)]  # 40 records
 MONTH_2 = [
-    *(_record(pmid) for pmid in range(6001, 6039)),  # 6039 and 6040 are gone
+    *(_record(pmid) for pmid in range(6001, 6038)),  # 6039 and 6040 are gone: PubMed deleted them
+    _record(6038, year=2035, revised_date="2026-10-20"),  # its publication date left the window
     # PubMed revised it after month 1's search
     _record(6005, title="prophylaxis trial 6005, corrected", revised_date="2026-10-15"),
     *(_record(pmid) for pmid in range(6041, 6044)),  # three new
@@ -82,13 +84,16 @@ def _efetched(log: list) -> set[str]:
 
 def test_month_two_fetches_only_new_and_modified_records(runs: dict) -> None:
     folder, log = runs["second"]
-    assert _efetched(log) == {"6005", "6041", "6042", "6043"}
+    # the new and the modified records, and the three gone PMIDs (to ask PubMed why)
+    assert _efetched(log) == {"6005", "6041", "6042", "6043", "6038", "6039", "6040"}
     mdat = [r for r in log if r.endpoint == "esearch" and r.params.get("datetype") == "mdat"]
     assert len(mdat) == 1
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["incremental"]["new"] == 3
     assert manifest["incremental"]["modified"] == 1
-    assert manifest["incremental"]["reused"] == 37
+    assert manifest["incremental"]["reused"] == 36
+    assert manifest["incremental"]["deleted"] == ["6039", "6040"]
+    assert manifest["incremental"]["gone_returned"] == ["6038"]
 
 
 def test_an_incremental_snapshot_is_complete_and_replays_on_its_own(runs: dict) -> None:
@@ -96,7 +101,7 @@ def test_an_incremental_snapshot_is_complete_and_replays_on_its_own(runs: dict) 
     snapshot = load_snapshot(folder)
     records = search_records(snapshot)
     assert sorted(records["pmid"], key=int) == sorted(snapshot.ids, key=int)
-    assert len(records) == 41
+    assert len(records) == 40
     corrected = records.set_index("pmid").loc["6005", "title"]
     assert corrected == "prophylaxis trial 6005, corrected"  # the new version, not the old
 
@@ -113,7 +118,7 @@ def test_a_run_with_no_change_makes_only_the_esearch_pages_and_the_mdat_check(ru
     manifest = json.loads((folder / "manifest.json").read_text())
     # month 2's references point at the payloads that hold the records (month 1's)
     assert {entry["snapshot"] for entry in manifest["reused"]} == {runs["first"][0].name}
-    assert len(search_records(load_snapshot(folder))) == 41
+    assert len(search_records(load_snapshot(folder))) == 40
 
 
 def test_a_referenced_payload_that_changed_is_refused(runs: dict, tmp_path: Path) -> None:
@@ -128,3 +133,21 @@ def test_a_referenced_payload_that_changed_is_refused(runs: dict, tmp_path: Path
     first_payload.write_bytes(first_payload.read_bytes() + b"x")
     with pytest.raises(SnapshotError, match="does not match what snapshot"):
         load_snapshot(root / runs["second"][0].name)
+
+
+def test_gone_records_say_why(runs: dict, tmp_path: Path) -> None:
+    from litreview import stages
+
+    root = runs["second"][0].parent
+    pointer = tmp_path / "pointer.json"
+    pointer.write_text(json.dumps({"snapshot": str(runs["second"][0])}))
+    screened = tmp_path / "screened.tsv"
+    screened.write_text("record_id\tstatus\npubmed:6001\tincluded\n")
+    search = {"snapshots_dir": str(root.parent), "database": "pubmed"}
+    stages.change_outputs(
+        pointer, screened, search, {"before": None}, tmp_path / "c.csv", tmp_path / "c.md"
+    )
+    changes = pd.read_csv(tmp_path / "c.csv", dtype=str).set_index("pmid")
+    assert changes.loc["6039", "change"] == changes.loc["6040", "change"] == "deleted"
+    assert changes.loc["6038", "change"] == "gone"
+    assert "2035 is outside the window" in changes.loc["6038", "detail"]

@@ -97,6 +97,7 @@ def compare(
     record_ids: Mapping[str, str] | None = None,
     deleted: Sequence[str] = (),
     replaced: Mapping[str, str] | None = None,
+    gone_records: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every change from `before` to `after`, in a stable order (kind, then PMID).
 
@@ -148,6 +149,12 @@ def compare(
                 entered,
             )
     replaced = dict(replaced or {})
+    current_versions = {}
+    if gone_records is not None and len(gone_records):
+        current_versions = {
+            str(p): row
+            for p, row in zip(gone_records["pmid"], gone_records.to_dict("records"), strict=True)
+        }
     for pmid in sorted(set(old) - set(new), key=int):
         if pmid in deleted:
             add("deleted", pmid, "PubMed deleted the PMID", old[pmid].get("title"), None)
@@ -160,7 +167,10 @@ def compare(
                 replaced[pmid],
             )
         else:
-            add("gone", pmid, _gone_reason(old[pmid], after.manifest), old[pmid].get("title"), None)
+            served = pmid in current_versions  # PubMed's current version, fetched to say why
+            record = current_versions.get(pmid, old[pmid])
+            reason = _gone_reason(record, after.manifest, served=served)
+            add("gone", pmid, reason, old[pmid].get("title"), None)
     for pmid in sorted(set(old) & set(new), key=int):
         for column in _WATCHED:
             was, now = _text(old[pmid].get(column)), _text(new[pmid].get(column))
@@ -217,7 +227,9 @@ def _without_flag_types(types: str | None) -> str | None:
     return "; ".join(kept) or None
 
 
-def _gone_reason(record: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
+def _gone_reason(
+    record: Mapping[str, Any], manifest: Mapping[str, Any], *, served: bool = False
+) -> str:
     window = manifest.get("date_window") or {}
     published = _date_key(record.get("publication_date")) or _date_key(record.get("year"))
     if (
@@ -226,7 +238,9 @@ def _gone_reason(record: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
         and not _in_window(published, window)
     ):
         return f"its publication date {published} is outside the window now searched"
-    return "no longer returned by the query (PubMed says no more)"
+    if served:
+        return "no longer matches the query (PubMed still serves the record)"
+    return "no longer returned by the query"
 
 
 def report_markdown(

@@ -886,8 +886,11 @@ class EntrezClient:
                 yield self._fetch_batch(number, requested, params, post=None)
                 bar.update(len(requested))
 
-    def fetch_pmids(self, pmids: Iterable[str], *, progress: bool = True) -> Iterator[FetchedBatch]:
-        """Records for given PMIDs, POSTed in batches of ``batch_size``."""
+    def fetch_pmids(
+        self, pmids: Iterable[str], *, progress: bool = True, allow_missing: bool = False
+    ) -> Iterator[FetchedBatch]:
+        """Records for given PMIDs, POSTed in batches of ``batch_size``. ``allow_missing``:
+        a PMID PubMed does not return (deleted) is no fault (asking about gone PMIDs)."""
         wanted = tuple(dict.fromkeys(str(pmid).strip() for pmid in pmids))
         bad = [pmid for pmid in wanted if not pmid.isdigit()]
         if bad:
@@ -897,15 +900,26 @@ class EntrezClient:
             for number, retstart in enumerate(range(0, len(wanted), size), start=1):
                 requested = wanted[retstart : retstart + size]
                 params = {"db": "pubmed", "retmode": "xml", "id": ",".join(requested)}
-                yield self._fetch_batch(number, requested, params, post=True)
+                yield self._fetch_batch(
+                    number, requested, params, post=True, allow_missing=allow_missing
+                )
                 bar.update(len(requested))
 
     def _fetch_batch(
-        self, number: int, requested: tuple[str, ...], params: dict[str, str], *, post: bool | None
+        self,
+        number: int,
+        requested: tuple[str, ...],
+        params: dict[str, str],
+        *,
+        post: bool | None,
+        allow_missing: bool = False,
     ) -> FetchedBatch:
         def parse_and_check(payload: bytes) -> list[str]:
             received = parse_efetch(payload)
-            check_batch(received, requested)
+            if allow_missing:
+                check_batch(received, [pmid for pmid in requested if pmid in set(received)])
+            else:
+                check_batch(received, requested)
             return received
 
         received, payload = self._call("efetch", params, parse_and_check, post=post)

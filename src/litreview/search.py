@@ -145,8 +145,18 @@ def _incremental(
         )
         reused += len(take)
         known -= set(take)
+    gone = [pmid for pmid in earlier.ids if pmid not in set(current)]
+    returned: list[str] = []
+    if gone:  # ask PubMed about them: a PMID it no longer serves was deleted
+        for batch in client.fetch_pmids(gone, progress=progress, allow_missing=True):
+            if batch.pmids:
+                writer.add_gone(batch.payload)
+            returned.extend(batch.pmids)
     summary = {
         "previous": earlier.name,
+        "gone": sorted(gone, key=int),
+        "gone_returned": sorted(returned, key=int),
+        "deleted": sorted((pmid for pmid in gone if pmid not in set(returned)), key=int),
         "modified_since": since,
         "mdat_requests": 1 if modified_result is modified_page else len(modified_result.pages),
         "new": len(new),

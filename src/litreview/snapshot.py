@@ -152,6 +152,7 @@ class SnapshotWriter:
         self._efetch: list[str] = []
         self._resolved: list[str] = []
         self._reused: list[dict[str, Any]] = []
+        self._gone: list[str] = []
         self._committed = False
 
     def __enter__(self) -> SnapshotWriter:
@@ -199,6 +200,13 @@ class SnapshotWriter:
         self._resolved.append(self._add(relative, _gzip(payload)))
         return relative
 
+    def add_gone(self, payload: bytes) -> str:
+        """Keep one efetch response for PMIDs the query no longer returns (to say why they are
+        gone); returns its relative path."""
+        relative = f"gone/batch-{len(self._gone) + 1:04d}.xml.gz"
+        self._gone.append(self._add(relative, _gzip(payload)))
+        return relative
+
     def reuse(self, snapshot: str, file: str, sha256: str, pmids: Sequence[str]) -> None:
         """Reference records of an earlier snapshot's efetch payload (by its sha256) instead of
         fetching them again: `pmids` are the ones this snapshot takes from it."""
@@ -218,6 +226,7 @@ class SnapshotWriter:
             "efetch",
             "resolved",
             "reused",
+            "gone_files",
             "files",
         }
         clash = reserved & set(fields)
@@ -238,6 +247,7 @@ class SnapshotWriter:
             "efetch": list(self._efetch),
             "resolved": list(self._resolved),
             "reused": list(self._reused),
+            "gone_files": list(self._gone),
             "files": dict(sorted(self._files.items())),
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -286,6 +296,11 @@ class Snapshot:
         """The efetch payloads exactly as received, in batch order (checksums re-checked)."""
         for path in self.efetch_files:
             yield self._read(path)
+
+    def gone_payloads(self) -> Iterator[bytes]:
+        """efetch payloads of PMIDs the search no longer returns (an incremental search)."""
+        for relative in self.manifest.get("gone_files") or []:
+            yield self._read(self.path / relative)
 
     def resolved_payloads(self) -> Iterator[bytes]:
         """efetch payloads of records fetched by identifier for other sources (not the search)."""

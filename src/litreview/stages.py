@@ -171,6 +171,16 @@ def retraction_alarms(watch: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _gone_records(folder: Path) -> pd.DataFrame | None:
+    """The records PubMed still serves for PMIDs the search no longer returns (their current
+    version says why they are gone), from an incremental snapshot's gone/ payloads."""
+    snapshot = load_snapshot(folder)
+    payloads = list(snapshot.gone_payloads())
+    if not payloads:
+        return None
+    return _parse_payloads(snapshot, payloads, "gone")
+
+
 def _merged_new_records(changes: pd.DataFrame, screened_path: Path, screened: pd.DataFrame) -> str:
     """New records that deduplicated into a cluster already screened: they inherit its
     decisions, which a reviewer should know rather than find out."""
@@ -248,7 +258,13 @@ def change_outputs(
     after = _snapshot_view(current)
     screened = io.read_table(screened_path)
     included = set(screened.loc[screened["status"] == "included", "record_id"])
-    changes = compare(before, after)
+    gone = after.manifest.get("incremental") or {}
+    changes = compare(
+        before,
+        after,
+        deleted=gone.get("deleted") or (),
+        gone_records=_gone_records(current),
+    )
     io.write_table(csv_path, changes)
     text = report_markdown(before, after, changes, included=included)
     if alarms:  # every included study retracted or under concern heads the report
