@@ -28,7 +28,8 @@ def _record(pmid: int, **fields: object) -> dict:
 
 MONTH_1 = [_record(pmid) for pmid in range(6001, 6041)]  # 40 records
 MONTH_2 = [
-    *(_record(pmid) for pmid in range(6001, 6038)),  # 6039 and 6040 are gone: PubMed deleted them
+    # 6037 was merged into 6043; 6039 and 6040 are gone: PubMed deleted them
+    *(_record(pmid) for pmid in range(6001, 6037)),
     _record(6038, year=2035, revised_date="2026-10-20"),  # its publication date left the window
     # PubMed revised it after month 1's search
     _record(6005, title="prophylaxis trial 6005, corrected", revised_date="2026-10-15"),
@@ -51,8 +52,10 @@ def _search(
         return folder, list(server.requests)
 
 
-def _store(folder: Path, records: list[dict]) -> Path:
+def _store(folder: Path, records: list[dict], replaced: dict | None = None) -> Path:
     folder.mkdir()
+    if replaced:
+        (folder / "replaced.json").write_text(json.dumps(replaced))
     unique = {record["pmid"]: record for record in records}  # the later entry wins
     (folder / "pubmed.xml").write_bytes(render_article_set(unique.values()))
     return folder
@@ -63,7 +66,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     base = tmp_path_factory.mktemp("monthly")
     root = base / "snapshots"
     month_1 = _store(base / "m1", MONTH_1)
-    month_2 = _store(base / "m2", MONTH_2)
+    month_2 = _store(base / "m2", MONTH_2, replaced={"6037": 6043})
     first, first_log = _search(month_1, root, None, MONTHS[0])
     second, second_log = _search(month_2, root, first, MONTHS[1])
     third, third_log = _search(month_2, root, second, MONTHS[2])
@@ -85,13 +88,14 @@ def _efetched(log: list) -> set[str]:
 def test_month_two_fetches_only_new_and_modified_records(runs: dict) -> None:
     folder, log = runs["second"]
     # the new and the modified records, and the three gone PMIDs (to ask PubMed why)
-    assert _efetched(log) == {"6005", "6041", "6042", "6043", "6038", "6039", "6040"}
+    assert _efetched(log) == {"6005", "6041", "6042", "6043", "6037", "6038", "6039", "6040"}
     mdat = [r for r in log if r.endpoint == "esearch" and r.params.get("datetype") == "mdat"]
     assert len(mdat) == 1
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["incremental"]["new"] == 3
     assert manifest["incremental"]["modified"] == 1
-    assert manifest["incremental"]["reused"] == 36
+    assert manifest["incremental"]["reused"] == 35
+    assert manifest["incremental"]["replaced"] == {"6037": "6043"}
     assert manifest["incremental"]["deleted"] == ["6039", "6040"]
     assert manifest["incremental"]["gone_returned"] == ["6038"]
 
@@ -101,7 +105,7 @@ def test_an_incremental_snapshot_is_complete_and_replays_on_its_own(runs: dict) 
     snapshot = load_snapshot(folder)
     records = search_records(snapshot)
     assert sorted(records["pmid"], key=int) == sorted(snapshot.ids, key=int)
-    assert len(records) == 40
+    assert len(records) == 39
     corrected = records.set_index("pmid").loc["6005", "title"]
     assert corrected == "prophylaxis trial 6005, corrected"  # the new version, not the old
 
@@ -118,7 +122,7 @@ def test_a_run_with_no_change_makes_only_the_esearch_pages_and_the_mdat_check(ru
     manifest = json.loads((folder / "manifest.json").read_text())
     # month 2's references point at the payloads that hold the records (month 1's)
     assert {entry["snapshot"] for entry in manifest["reused"]} == {runs["first"][0].name}
-    assert len(search_records(load_snapshot(folder))) == 40
+    assert len(search_records(load_snapshot(folder))) == 39
 
 
 def test_a_referenced_payload_that_changed_is_refused(runs: dict, tmp_path: Path) -> None:
@@ -150,4 +154,5 @@ def test_gone_records_say_why(runs: dict, tmp_path: Path) -> None:
     changes = pd.read_csv(tmp_path / "c.csv", dtype=str).set_index("pmid")
     assert changes.loc["6039", "change"] == changes.loc["6040", "change"] == "deleted"
     assert changes.loc["6038", "change"] == "gone"
+    assert (changes.loc["6037", "change"], changes.loc["6037", "after"]) == ("replaced", "6043")
     assert "2035 is outside the window" in changes.loc["6038", "detail"]

@@ -916,8 +916,9 @@ class EntrezClient:
     ) -> FetchedBatch:
         def parse_and_check(payload: bytes) -> list[str]:
             received = parse_efetch(payload)
-            if allow_missing:
-                check_batch(received, [pmid for pmid in requested if pmid in set(received)])
+            if allow_missing:  # missing: deleted; another PMID: the one that replaced it
+                if len(received) > len(requested):
+                    check_batch(received, requested)
             else:
                 check_batch(received, requested)
             return received

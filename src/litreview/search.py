@@ -147,16 +147,25 @@ def _incremental(
         known -= set(take)
     gone = [pmid for pmid in earlier.ids if pmid not in set(current)]
     returned: list[str] = []
-    if gone:  # ask PubMed about them: a PMID it no longer serves was deleted
-        for batch in client.fetch_pmids(gone, progress=progress, allow_missing=True):
+    replaced: dict[str, str] = {}
+    # ask PubMed about them, one by one: a PMID it no longer serves was deleted; one that
+    # answers with another PMID was replaced by it (merged records)
+    for pmid in gone:
+        for batch in client.fetch_pmids([pmid], progress=False, allow_missing=True):
             if batch.pmids:
                 writer.add_gone(batch.payload)
-            returned.extend(batch.pmids)
+            if pmid in batch.pmids:
+                returned.append(pmid)
+            elif batch.pmids:
+                replaced[pmid] = batch.pmids[0]
     summary = {
         "previous": earlier.name,
         "gone": sorted(gone, key=int),
         "gone_returned": sorted(returned, key=int),
-        "deleted": sorted((pmid for pmid in gone if pmid not in set(returned)), key=int),
+        "deleted": sorted(
+            (pmid for pmid in gone if pmid not in set(returned) and pmid not in replaced), key=int
+        ),
+        "replaced": dict(sorted(replaced.items(), key=lambda item: int(item[0]))),
         "modified_since": since,
         "mdat_requests": 1 if modified_result is modified_page else len(modified_result.pages),
         "new": len(new),

@@ -263,6 +263,7 @@ def change_outputs(
         before,
         after,
         deleted=gone.get("deleted") or (),
+        replaced=gone.get("replaced") or {},
         gone_records=_gone_records(current),
     )
     io.write_table(csv_path, changes)

@@ -13,7 +13,9 @@ or a synthetic store of N small valid records (``synthetic=N``).
 
 Which PMIDs a term matches: ``queries.json`` in the store folder may map a query string to a
 list of PMIDs (served for that exact string); ``translations.json`` may map a query string to
-the QueryTranslation to answer (PubMed's term mapping drifting between two searches). Otherwise the term is evaluated here:
+the QueryTranslation to answer (PubMed's term mapping drifting between two searches);
+``replaced.json`` may map an old PMID to the one that replaced it (efetch of the old serves
+the new record, as PubMed does for merged records). Otherwise the term is evaluated here:
 
 - Boolean operators ``AND``, ``OR``, ``NOT`` (upper case, as in PubMed), applied left to right
   as PubMed does, with parentheses for grouping; terms side by side are ANDed.
@@ -170,6 +172,8 @@ class RecordStore:
         # query -> the QueryTranslation to answer (``translations.json``: PubMed's term mapping
         # changing between two searches of the same query)
         self.translations: dict[str, str] = {}
+        # old PMID -> the PMID that replaced it (``replaced.json``: PubMed merging records)
+        self.replaced: dict[int, int] = {}
         self._render = render
         self.description = description
 
@@ -326,6 +330,15 @@ def load_store(folder: str | Path) -> RecordStore:
         translations = {key.strip(): value for key, value in raw_translations.items()}
     store = RecordStore(records, queries=queries, description=f"store {root}")
     store.translations = translations
+    replaced_path = root / "replaced.json"
+    if replaced_path.is_file():
+        try:
+            raw_replaced = json.loads(replaced_path.read_text(encoding="utf-8"))
+            store.replaced = {int(old): int(new) for old, new in raw_replaced.items()}
+        except (json.JSONDecodeError, ValueError, AttributeError) as error:
+            raise InputFileError(
+                replaced_path, f"must map old PMIDs to new ones ({error})"
+            ) from None
     return store
 
 
@@ -1212,7 +1225,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _bad_request("give id=... or WebEnv and query_key")
         parts = [PUBMED_HEADER, b"<PubmedArticleSet>\n"]
         for pmid in pmids:
-            raw = store.raw(pmid)
+            # a PMID PubMed merged into another serves the record it was replaced by
+            raw = store.raw(store.replaced.get(pmid, pmid))
             if raw is not None:
                 parts += [raw, b"\n"]
         parts.append(b"</PubmedArticleSet>\n")
