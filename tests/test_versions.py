@@ -41,3 +41,29 @@ def test_versions_are_recorded_when_something_changes(tmp_path: Path) -> None:
     assert table.set_index("box").loc["total_studies"].tolist() == [3, 4]
     cumulative_svg(read_versions(tmp_path), tmp_path / "flow.svg")
     assert "v2 (2026-11-01)" in (tmp_path / "flow.svg").read_text()
+
+
+def test_an_update_counts_only_records_the_previous_version_had_not_seen() -> None:
+    import pandas as pd
+
+    from litreview.stages import new_since
+
+    previous = {"records": ["pubmed:1", "other:ref-1"], "keys": ["pmid:1", "doi:10.1000/ref.1"]}
+    identified = pd.DataFrame(
+        {
+            "record_id": ["pubmed:1", "pubmed:2", "other:ref-9", "other:ref-7"],
+            "pmid": ["1", "2", None, None],
+            "doi": [None, None, "10.1000/REF.1", "10.1000/new"],  # ref-9: ref-1 found again
+        }
+    )
+    clusters = pd.DataFrame(
+        {
+            "record_id": identified["record_id"],
+            "cluster_id": identified["record_id"],
+            "kept": "True",
+        }
+    )
+    screened = identified.assign(status="included")
+    kept, _, screened_new = new_since(previous, identified, clusters, screened)
+    assert kept["record_id"].tolist() == ["pubmed:2", "other:ref-7"]
+    assert screened_new["record_id"].tolist() == ["pubmed:2", "other:ref-7"]

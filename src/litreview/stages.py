@@ -341,6 +341,44 @@ def export_outputs(
     write_exports(sets, folder, EXPORT_FORMATS)
 
 
+def new_since(
+    previous: Mapping[str, Any],
+    identified: pd.DataFrame,
+    clusters: pd.DataFrame,
+    screened: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The records an update counts: those the previous version had not seen, by record id,
+    PMID or DOI (a record found again by other methods, under another id, is not new)."""
+    seen = set(previous.get("records") or [])
+    keys = set(previous.get("keys") or [])
+    for table in (screened, identified):
+        for record in table.to_dict("records"):
+            if set(_identity_keys(pd.DataFrame([record]))) & keys:
+                seen.add(record["record_id"])
+    clusters_seen = set(clusters.loc[clusters["record_id"].isin(seen), "cluster_id"]) | seen
+    kept_ids = set(clusters.loc[~clusters["cluster_id"].isin(clusters_seen), "record_id"])
+    return (
+        identified[identified["record_id"].isin(kept_ids)],
+        clusters[clusters["record_id"].isin(kept_ids)],
+        screened[screened["record_id"].isin(kept_ids)],
+    )
+
+
+def _identity_keys(table: pd.DataFrame) -> list[str]:
+    """pmid:<n> and doi:<doi> of every record: what later versions deduplicate against."""
+    from litreview.identify import normalise_doi
+
+    keys = set()
+    for record in table.to_dict("records"):
+        pmid = record.get("pmid")
+        if pmid is not None and not pd.isna(pmid) and str(pmid).strip():
+            keys.add(f"pmid:{str(pmid).strip()}")
+        doi = normalise_doi(record.get("doi"))
+        if doi:
+            keys.add(f"doi:{doi}")
+    return sorted(keys)
+
+
 def version_outputs(
     pointer_path: str | Path,
     screened_path: str | Path,
@@ -380,6 +418,7 @@ def version_outputs(
             included=list(screened.loc[screened["status"] == "included", "record_id"]),
             prisma=boxes,
             records=list(screened["record_id"]),
+            keys=_identity_keys(screened),
         )
         logger.info("review %s %s", version["version"], "recorded" if new else "unchanged")
     versions = read_versions(folder)
@@ -621,12 +660,7 @@ def prisma_outputs(
 
         previous = previous_version(versions_folder or "resources/versions", snapshot_name)
         if previous is not None:
-            # the update's flow: only the records the previous version had not seen
-            seen = set(previous.get("records") or [])
-            kept_ids = set(clusters.loc[~clusters["cluster_id"].isin(seen), "record_id"])
-            identified = identified[identified["record_id"].isin(kept_ids)]
-            clusters = clusters[clusters["record_id"].isin(kept_ids)]
-            screened = screened[~screened["record_id"].isin(seen)]
+            identified, clusters, screened = new_since(previous, identified, clusters, screened)
             previous_studies = int(previous["prisma"]["total_studies"])
             previous_reports = int(previous["prisma"]["total_reports"])
             logger.info(

@@ -69,6 +69,7 @@ def record_version(
     included: Sequence[str],
     prisma: Mapping[str, int],
     records: Sequence[str] = (),
+    keys: Sequence[str] = (),
 ) -> tuple[dict[str, Any], bool]:
     """The version this state is: the latest recorded one when its included set and PRISMA
     numbers are the same (or an earlier one replayed from its own snapshot), else a new version
@@ -91,6 +92,7 @@ def record_version(
         "sheets_sha256": dict(sorted(sheets.items())),
         "included": included,
         "records": sorted(records),
+        "keys": sorted(keys),
         "prisma": boxes,
         "changed": changed,
     }
