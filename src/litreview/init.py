@@ -18,20 +18,12 @@ import yaml
 
 from litreview.errors import ConfigError
 from litreview.io import atomic_open, write_text
+from litreview.screen import SHEET_COLUMNS
 
 __all__ = ["commented_config", "init_review"]
 
 SCHEMA = Path(__file__).resolve().parent / "workflow" / "schemas" / "config.schema.yaml"
-SCREENING_COLUMNS = (
-    "record",
-    "stage",
-    "decision",
-    "reason",
-    "category",
-    "reviewer",
-    "date",
-    "note",
-)
+SCREENING_COLUMNS = SHEET_COLUMNS  # the screening sheet's own columns
 PLACEHOLDER_EMAIL = "you@example.org"
 
 # Starter values where the schema's default would not make a runnable review. Each is a

@@ -273,6 +273,13 @@ def _record_doi(element: ET.Element) -> str:
     return ""
 
 
+def _json_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputFileError(path, f"not valid JSON ({error})") from None
+
+
 def load_store(folder: str | Path) -> RecordStore:
     """Index every PubmedArticle/PubmedBookArticle of the *.xml / *.xml.gz files in ``folder``."""
     root = Path(folder)
@@ -298,10 +305,7 @@ def load_store(folder: str | Path) -> RecordStore:
     queries: dict[str, list[int]] = {}
     queries_path = root / "queries.json"
     if queries_path.is_file():
-        try:
-            raw_queries = json.loads(queries_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputFileError(queries_path, f"not valid JSON ({error})") from None
+        raw_queries = _json_file(queries_path)
         if not isinstance(raw_queries, dict):
             raise InputFileError(queries_path, "must map query strings to lists of PMIDs")
         known = {record.pmid for record in records}
@@ -319,10 +323,7 @@ def load_store(folder: str | Path) -> RecordStore:
     translations: dict[str, str] = {}
     translations_path = root / "translations.json"
     if translations_path.is_file():
-        try:
-            raw_translations = json.loads(translations_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputFileError(translations_path, f"not valid JSON ({error})") from None
+        raw_translations = _json_file(translations_path)
         if not isinstance(raw_translations, dict) or not all(
             isinstance(v, str) for v in raw_translations.values()
         ):
