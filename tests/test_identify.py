@@ -111,6 +111,24 @@ def test_a_missing_bibliographic_file_is_named(tmp_path: Path) -> None:
         read_other_sources(path)
 
 
+@pytest.mark.parametrize("name", ["/etc/passwd", "../../../../../../etc/passwd", "../outside.ris"])
+def test_a_bibliographic_file_outside_the_review_folder_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    review = tmp_path / "review"
+    review.mkdir()
+    (tmp_path / "outside.ris").write_text("TY  - JOUR\nTI  - secret\nER  - \n", encoding="utf-8")
+    monkeypatch.chdir(review)
+    path = _sheet(
+        review, f"x\tdatabase\tEmbase export\t{name}\n", "source_id\tmethod\tfound_via\tfile\n"
+    )
+    with pytest.raises(
+        InputFileError, match=r"row 2, column 'file'.*lies outside the review folder"
+    ) as caught:
+        read_other_sources(path)
+    assert "root:" not in str(caught.value) and "secret" not in str(caught.value)
+
+
 def test_file_rows_import_every_record_with_the_rows_method(tmp_path: Path) -> None:
     (tmp_path / "export.ris").write_text("placeholder", encoding="utf-8")
     path = _sheet(

@@ -132,6 +132,8 @@ def read_other_sources(path: str | Path) -> pd.DataFrame:
                 hint="give a pmid, doi, pmcid, registry_id, file, bibliographic fields (title, "
                 "authors...) or at least a note describing the record",
             )
+        if not pd.isna(row["file"]):
+            _check_inside(path, line, row["file"])
         if not pd.isna(row["file"]) and not (path.parent / row["file"]).exists():
             raise InputFileError(
                 path,
@@ -140,6 +142,23 @@ def read_other_sources(path: str | Path) -> pd.DataFrame:
                 column="file",
             )
     return sheet.reset_index(drop=True)
+
+
+def _check_inside(sheet: Path, line: int, name: str) -> None:
+    """A bibliographic file must lie in the review's folder (the sheet's folder or below it, or
+    the working directory's): an absolute path or one climbing out ("../../etc/passwd") is
+    refused before anything is read."""
+    target = (sheet.parent / name).resolve()
+    roots = {sheet.parent.resolve(), Path.cwd().resolve()}
+    if Path(name).is_absolute() or not any(target.is_relative_to(root) for root in roots):
+        raise InputFileError(
+            sheet,
+            f"bibliographic file {name!r} lies outside the review folder",
+            row=line,
+            column="file",
+            hint="put the export in the review folder (e.g. next to the sheet) and give its "
+            "relative path",
+        )
 
 
 def requested_pmids(sheet: pd.DataFrame) -> list[str]:
