@@ -70,7 +70,7 @@ def test_the_package_speaks_of_no_review_domain() -> None:
     assert not found, "review words in src/litreview:\n" + "\n".join(found)
 
 
-def test_the_domain_word_check_can_fail(tmp_path: Path) -> None:
+def test_the_domain_word_check_can_fail() -> None:
     sample = "Figure 1. Cell sources in the ischemic-stroke studies (cells/kg, rat)"
     assert len(_DOMAIN.findall(sample)) >= 4
 

@@ -267,21 +267,20 @@ def test_a_monthly_rerun_end_to_end(tmp_path: Path) -> None:
     assert month_2["total_studies"] == month_2["previous_studies"] + month_2["new_studies"]
 
 
-def test_a_new_record_merged_into_a_screened_one_is_listed(tmp_path: Path) -> None:
+def test_a_new_record_merged_into_a_screened_one_is_listed() -> None:
     from litreview.stages import _merged_new_records
 
-    (tmp_path / "dedup").mkdir()
-    (tmp_path / "screening").mkdir()
-    (tmp_path / "dedup" / "clusters.tsv").write_text(
-        "record_id\tcluster_id\tkept\treason\tscore\n"
-        "pubmed:1\tpubmed:1\tTrue\tunique\t\n"
-        "pubmed:9\tpubmed:1\tFalse\texact:doi\t1\n"
-        "pubmed:8\tpubmed:8\tTrue\tunique\t\n"
+    clusters = pd.DataFrame(
+        {
+            "record_id": ["pubmed:1", "pubmed:9", "pubmed:8"],
+            "cluster_id": ["pubmed:1", "pubmed:1", "pubmed:8"],
+            "kept": ["True", "False", "True"],
+        }
     )
     screened = pd.DataFrame(
         {"record_id": ["pubmed:1", "pubmed:8"], "status": ["included", "awaiting_title_abstract"]}
     )
     changes = pd.DataFrame({"change": ["new", "new"], "record_id": ["pubmed:9", "pubmed:8"]})
-    text = _merged_new_records(changes, tmp_path / "screening" / "screened.tsv", screened)
+    text = _merged_new_records(changes, clusters, screened)
     assert "`pubmed:9` is a duplicate of `pubmed:1`, already included" in text
     assert "pubmed:8" not in text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from litreview.errors import ConfigError
@@ -260,4 +259,3 @@ def test_metrics_frame_has_the_audit_columns(data: ReportData) -> None:
     frame = compute(spec, data).metrics.frame()
     assert list(frame.columns) == ["metric", "value", "unit", "n", "detail"]
     assert set(frame["unit"]) == {"studies", "percent"}
-    assert isinstance(frame, pd.DataFrame)

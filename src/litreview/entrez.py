@@ -917,7 +917,7 @@ class EntrezClient:
         def parse_and_check(payload: bytes) -> list[str]:
             received = parse_efetch(payload)
             if allow_missing:  # missing: deleted; another PMID: the one that replaced it
-                if len(received) > len(requested):
+                if len(received) != len(set(received)):
                     check_batch(received, requested)
             else:
                 check_batch(received, requested)

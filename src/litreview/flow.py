@@ -32,6 +32,11 @@ def _reasons(rows: pd.DataFrame, reason_texts: Mapping[str, str]) -> list[tuple[
     return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
 
 
+def kept_mask(clusters: pd.DataFrame) -> pd.Series:
+    """True for the record each cluster keeps (clusters.tsv writes True/False as text)."""
+    return clusters["kept"].astype("string").str.lower().isin(["true", "1"]).astype(bool)
+
+
 def prisma_counts(
     identified: pd.DataFrame,
     clusters: pd.DataFrame,
@@ -43,8 +48,7 @@ def prisma_counts(
     previous_reports: int = 0,
 ) -> tuple[PrismaCounts, dict[str, Any]]:
     """The PRISMA counts, and extra figures worth printing beside them (other_duplicates)."""
-    kept_flags = clusters["kept"].astype("string").str.lower().isin(["true", "1"])
-    kept = set(clusters.loc[kept_flags.to_numpy(dtype=bool), "record_id"])
+    kept = set(clusters.loc[kept_mask(clusters), "record_id"])
     records = identified.assign(kept=identified["record_id"].isin(kept))
     status = screened.set_index("record_id")["status"]
     records["status"] = records["record_id"].map(status)

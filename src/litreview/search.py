@@ -132,12 +132,13 @@ def _incremental(
         modified_result = client.search(query, mindate=since, maxdate=today, datetype="mdat")
         modified_ids = set(modified_result.ids)
     current = list(result.ids)
+    current_set = set(current)
     known = set(earlier.ids)
     new = [pmid for pmid in current if pmid not in known]
     modified = [pmid for pmid in current if pmid in known and pmid in modified_ids]
     fetch = set(new) | set(modified)
     reused = 0
-    wanted_now = set(current) - fetch
+    wanted_now = current_set - fetch
     for path, sha256, pmids in _record_sources(earlier):
         take = sorted((pmid for pmid in pmids if pmid in known and pmid in wanted_now), key=int)
         writer.reuse(
@@ -145,25 +146,14 @@ def _incremental(
         )
         reused += len(take)
         known -= set(take)
-    gone = [pmid for pmid in earlier.ids if pmid not in set(current)]
-    returned: list[str] = []
-    replaced: dict[str, str] = {}
-    # ask PubMed about them, one by one: a PMID it no longer serves was deleted; one that
-    # answers with another PMID was replaced by it (merged records)
-    for pmid in gone:
-        for batch in client.fetch_pmids([pmid], progress=False, allow_missing=True):
-            if batch.pmids:
-                writer.add_gone(batch.payload)
-            if pmid in batch.pmids:
-                returned.append(pmid)
-            elif batch.pmids:
-                replaced[pmid] = batch.pmids[0]
+    gone = [pmid for pmid in earlier.ids if pmid not in current_set]
+    returned, replaced = _ask_about_gone(client, writer, gone)
     summary = {
         "previous": earlier.name,
         "gone": sorted(gone, key=int),
         "gone_returned": sorted(returned, key=int),
         "deleted": sorted(
-            (pmid for pmid in gone if pmid not in set(returned) and pmid not in replaced), key=int
+            (pmid for pmid in gone if pmid not in returned and pmid not in replaced), key=int
         ),
         "replaced": dict(sorted(replaced.items(), key=lambda item: int(item[0]))),
         "modified_since": since,
@@ -182,6 +172,27 @@ def _incremental(
     )
     wanted = [pmid for pmid in current if pmid in fetch]
     return (client.fetch_pmids(wanted, progress=progress) if wanted else iter(())), summary
+
+
+def _ask_about_gone(
+    client: EntrezClient, writer: SnapshotWriter, gone: Sequence[str]
+) -> tuple[set[str], dict[str, str]]:
+    """Ask PubMed about PMIDs the query no longer returns, in batches: those it still serves
+    (returned), and those it answers with another PMID (replaced: merged records; only when a
+    batch holds PMIDs nobody asked for are its missing ones asked again one by one, to pair
+    them). The rest PubMed no longer serves: deleted."""
+    returned: set[str] = set()
+    replaced: dict[str, str] = {}
+    for batch in client.fetch_pmids(gone, progress=False, allow_missing=True):
+        if batch.pmids:
+            writer.add_gone(batch.payload)
+        returned |= set(batch.pmids) & set(batch.requested)
+        if set(batch.pmids) - set(batch.requested):
+            for pmid in (p for p in batch.requested if p not in returned):
+                for single in client.fetch_pmids([pmid], progress=False, allow_missing=True):
+                    if single.pmids:
+                        replaced[pmid] = single.pmids[0]
+    return returned, replaced
 
 
 def _unchanged(

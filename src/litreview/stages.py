@@ -181,14 +181,14 @@ def _gone_records(folder: Path) -> pd.DataFrame | None:
     return _parse_payloads(snapshot, payloads, "gone")
 
 
-def _merged_new_records(changes: pd.DataFrame, screened_path: Path, screened: pd.DataFrame) -> str:
+def _merged_new_records(
+    changes: pd.DataFrame, clusters: pd.DataFrame, screened: pd.DataFrame
+) -> str:
     """New records that deduplicated into a cluster already screened: they inherit its
     decisions, which a reviewer should know rather than find out."""
-    clusters_path = screened_path.parent.parent / "dedup" / "clusters.tsv"
-    if not clusters_path.is_file():
-        return ""
-    clusters = io.read_table(clusters_path)
-    merged = clusters[~clusters["kept"].astype("string").str.lower().isin(["true", "1"])]
+    from litreview.flow import kept_mask
+
+    merged = clusters[~kept_mask(clusters)]
     into = dict(zip(merged["record_id"], merged["cluster_id"], strict=True))
     status = dict(zip(screened["record_id"], screened["status"], strict=True))
     lines = []
@@ -215,6 +215,8 @@ def change_outputs(
     deduplicated_path: str | Path | None = None,
     retraction_watch: Mapping[str, Any] | None = None,
     watch_path: str | Path | None = None,
+    clusters_path: str | Path | None = None,
+    orphans_path: str | Path | None = None,
 ) -> pd.DataFrame:
     """The change report of the replayed snapshot against the one before it (or the snapshot
     `changes.before` names): changes.csv and changes.md."""
@@ -222,6 +224,7 @@ def change_outputs(
     from litreview.snapshot import available_snapshots
 
     current = Path(read_pointer(pointer_path)["snapshot"])
+    screened = io.read_table(screened_path)
     alarms: list[str] = []
     if deduplicated_path is not None and watch_path is not None:
         from litreview.retraction_watch import read_retraction_watch, watch_included
@@ -232,9 +235,7 @@ def change_outputs(
             if settings.get("file")
             else None
         )
-        watch = watch_included(
-            io.read_table(screened_path), io.read_table(deduplicated_path), notices
-        )
+        watch = watch_included(screened, io.read_table(deduplicated_path), notices)
         io.write_table(watch_path, watch)
         alarms = retraction_alarms(watch)
     names = available_snapshots(search["snapshots_dir"], database=search["database"])
@@ -256,7 +257,6 @@ def change_outputs(
         resolve_snapshot(search["snapshots_dir"], before_name, database=search["database"])
     )
     after = _snapshot_view(current)
-    screened = io.read_table(screened_path)
     included = set(screened.loc[screened["status"] == "included", "record_id"])
     gone = after.manifest.get("incremental") or {}
     changes = compare(
@@ -271,9 +271,9 @@ def change_outputs(
     if alarms:  # every included study retracted or under concern heads the report
         title, _, rest = text.partition("\n\n")
         text = f"{title}\n\n" + "".join(f"{line}\n" for line in alarms) + f"\n{rest}"
-    text += _merged_new_records(changes, Path(screened_path), screened)
-    orphans_path = Path(screened_path).parent / "orphans.tsv"
-    if orphans_path.is_file():
+    if clusters_path is not None:
+        text += _merged_new_records(changes, io.read_table(clusters_path), screened)
+    if orphans_path is not None:
         orphans = io.read_table(orphans_path)
         if len(orphans):
             text += "\n## Decisions on records no longer in the search\n\n"
@@ -300,8 +300,10 @@ def search_report_output(
 
     folder = Path(read_pointer(pointer_path)["snapshot"])
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    from litreview.flow import kept_mask
+
     clusters = io.read_table(clusters_path)
-    kept = int(clusters["kept"].astype("string").str.lower().isin(["true", "1"]).sum())
+    kept = int(kept_mask(clusters).sum())
     dedup = {"records_in": len(clusters), "records_out": kept, "duplicates": len(clusters) - kept}
     text = search_report(
         manifest,
@@ -353,7 +355,7 @@ def new_since(
     keys = set(previous.get("keys") or [])
     for table in (screened, identified):
         for record in table.to_dict("records"):
-            if set(_identity_keys(pd.DataFrame([record]))) & keys:
+            if _record_keys(record) & keys:
                 seen.add(record["record_id"])
     clusters_seen = set(clusters.loc[clusters["record_id"].isin(seen), "cluster_id"]) | seen
     kept_ids = set(clusters.loc[~clusters["cluster_id"].isin(clusters_seen), "record_id"])
@@ -364,19 +366,23 @@ def new_since(
     )
 
 
-def _identity_keys(table: pd.DataFrame) -> list[str]:
-    """pmid:<n> and doi:<doi> of every record: what later versions deduplicate against."""
+def _record_keys(record: Mapping[str, Any]) -> set[str]:
+    """pmid:<n> and doi:<doi> of one record."""
     from litreview.identify import normalise_doi
 
     keys = set()
-    for record in table.to_dict("records"):
-        pmid = record.get("pmid")
-        if pmid is not None and not pd.isna(pmid) and str(pmid).strip():
-            keys.add(f"pmid:{str(pmid).strip()}")
-        doi = normalise_doi(record.get("doi"))
-        if doi:
-            keys.add(f"doi:{doi}")
-    return sorted(keys)
+    pmid = record.get("pmid")
+    if pmid is not None and not pd.isna(pmid) and str(pmid).strip():
+        keys.add(f"pmid:{str(pmid).strip()}")
+    doi = normalise_doi(record.get("doi"))
+    if doi:
+        keys.add(f"doi:{doi}")
+    return keys
+
+
+def _identity_keys(table: pd.DataFrame) -> list[str]:
+    """pmid:<n> and doi:<doi> of every record: what later versions deduplicate against."""
+    return sorted(set().union(*(_record_keys(r) for r in table.to_dict("records"))))
 
 
 def version_outputs(
@@ -821,7 +827,7 @@ def regenerate_outputs(
     config: Mapping[str, Any],
     out_dir: str | Path,
 ) -> None:
-    from litreview.extract.sheets import AMOUNT_COLUMNS
+    from litreview.extract.sheets import VALUE_DTYPES
     from litreview.report import ReportData, report_from_config, write_report
 
     form = extraction_form(config)
@@ -840,14 +846,10 @@ def regenerate_outputs(
             if per:
                 numeric[f"{quantity.name}_per_{per}_{suffix}"] = "Float64"
     folder = Path(studies).parent
-    values = {}
-    for quantity in form.quantities():
-        table = io.read_table(folder / f"{quantity.name}.tsv")
-        kinds = {c: "Float64" for c in ("value", "amount", "total", "per_weight", "hours")}
-        kinds |= {"per_weight_estimated": "boolean", "unit_stated": "boolean", "repeats": "Int64"}
-        values[quantity.name] = _typed(
-            table, {k: v for k, v in kinds.items() if k in table or k in AMOUNT_COLUMNS}
-        )
+    values = {
+        quantity.name: _typed(io.read_table(folder / f"{quantity.name}.tsv"), VALUE_DTYPES)
+        for quantity in form.quantities()
+    }
     data = ReportData(form=form, studies=_typed(io.read_table(studies), numeric), values=values)
     prisma = io.read_table(prisma_metrics) if prisma_metrics else None
     write_report(spec, data, out_dir, prisma=prisma)

@@ -40,6 +40,7 @@ __all__ = [
     "AMOUNT_COLUMNS",
     "READINGS_COLUMNS",
     "TIME_COLUMNS",
+    "VALUE_DTYPES",
     "Extraction",
     "ExtractionCoverageError",
     "Normalised",
@@ -593,6 +594,10 @@ def _study_summary(spec: Field, values: Sequence[Mapping[str, Any]]) -> dict[str
 _FLOAT = {"value", "amount", "total", "per_weight", "hours"}
 _INT = {"repeats", "row", "values", "unit_assumed"}
 _BOOL = {"unit_stated", "per_weight_estimated"}
+#: The dtypes of the quantity tables' typed columns, for reading them back.
+VALUE_DTYPES = (
+    {c: "Float64" for c in _FLOAT} | {c: "Int64" for c in _INT} | {c: "boolean" for c in _BOOL}
+)
 
 
 def _dtype_of(spec_type: str) -> str:

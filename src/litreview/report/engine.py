@@ -179,7 +179,7 @@ def _counts(
     first = _values_of(studies, by[0])
     labels = [data.form.labels_of(name) for name in by]
     within = table.options.get("percent_within") == by[0]
-    for code in _codes(data, by[0], first, show_empty or (len(by) == 1 and show_empty)):
+    for code in _codes(data, by[0], first, show_empty):
         n = first.count(code)
         percent = _percent(n, total)
         metrics.add(f"{table.name}.{code}.n", n, "studies", total, f"{what}: {by[0]} {code}")

@@ -15,4 +15,6 @@ run_step(
     deduplicated_path=snakemake.input.deduplicated,
     retraction_watch=snakemake.params.retraction_watch,
     watch_path=snakemake.output.watch,
+    clusters_path=snakemake.input.clusters,
+    orphans_path=snakemake.input.orphans,
 )
