@@ -36,6 +36,7 @@ from litreview.entrez import (
 from litreview.errors import (
     ConfigError,
     EntrezError,
+    HistoryError,
     IncompleteResultError,
     RateLimitError,
 )
@@ -380,7 +381,9 @@ def test_missing_records_in_a_batch_are_retried_then_named(eutils_server):
     result = client.search("synthetic")
     with pytest.raises(IncompleteResultError, match="Missing PMIDs: 30000004"):
         list(client.fetch(result, progress=False))
-    assert server.counts()["efetch"] == 3
+    # three tries through the history server, then three more by PMID before giving up
+    assert server.counts()["efetch"] == 6
+    assert [r.method for r in server.requests if r.endpoint == "efetch"][3:] == ["POST"] * 3
 
 
 @pytest.mark.parametrize("kind", ["500", "502", "503", "429", "truncate", "error", "reset"])
@@ -443,7 +446,7 @@ def test_client_errors_are_not_retried(eutils_server):
     client = EntrezClient(fast_settings(server), sleep=RecordingSleep())
     with pytest.raises(EntrezError, match="9998"):
         client.esearch("synthetic", retstart=10_000)  # permanent <ERROR>
-    with pytest.raises(EntrezError, match="HTTP 400"):
+    with pytest.raises(HistoryError, match=r"HTTP 400.*Unable to obtain query #1"):
         client._call("efetch", {"db": "pubmed", "WebEnv": "nope", "query_key": "1"}, bytes)
     assert client.requests_sent == 2
 

@@ -46,7 +46,15 @@ from Bio.Entrez.Parser import CorruptedXMLError, DataHandler, NotXMLError
 from Bio.Entrez.Parser import ValidationError as EntrezValidationError
 from tqdm import tqdm
 
-from litreview.errors import ConfigError, EntrezError, IncompleteResultError, RateLimitError
+from litreview.errors import (
+    ConfigError,
+    EntrezError,
+    HistoryError,
+    IncompleteResultError,
+    RateLimitError,
+    UnsafeXMLError,
+)
+from litreview.xmlsafe import check_no_declarations
 
 __all__ = [
     "API_KEY_ENV",
@@ -334,6 +342,17 @@ class _PermanentResponseError(Exception):
     """A response no retry will fix (bad request, unsupported DTD, invalid query)."""
 
 
+class _HistoryResponseError(Exception):
+    """The WebEnv history cannot serve the result esearch counted (expired, or changed)."""
+
+    def __init__(self, problem: str, *, unexpected: Sequence[str] = ()) -> None:
+        super().__init__(problem)
+        self.unexpected = tuple(unexpected)
+
+
+HISTORY_LOST_MARKER = "Unable to obtain query"
+
+
 _ROOT_PATTERN = re.compile(rb"<([A-Za-z_][\w.:-]*)[\s/>]")
 _DOCTYPE_PATTERN = re.compile(
     rb"<!DOCTYPE\s+\w+\s+(?:PUBLIC\s+\"[^\"]*\"\s+|SYSTEM\s+)\"([^\"]+)\""
@@ -355,6 +374,10 @@ def _check_envelope(payload: bytes, expected_root: str) -> None:
     """
     if not payload.strip():
         raise _RetryableResponseError("empty response body")
+    try:
+        check_no_declarations(payload, f"<{expected_root}> response")
+    except UnsafeXMLError as error:
+        raise _PermanentResponseError(str(error)) from None
     root = _root_element(payload)
     if root != expected_root:
         error = _ERROR_PATTERN.search(payload)
@@ -383,6 +406,8 @@ def _dtd_available(name: str) -> bool:
 
 def _raise_for_error_text(text: str) -> None:
     message = " ".join(text.split())
+    if HISTORY_LOST_MARKER in message:
+        raise _HistoryResponseError(f"E-utilities answered <ERROR>: {message}")
     if any(marker in message for marker in PERMANENT_ERROR_MARKERS):
         raise _PermanentResponseError(f"E-utilities answered <ERROR>: {message}")
     raise _RetryableResponseError(f"E-utilities answered <ERROR>: {message}")
@@ -619,6 +644,8 @@ class EntrezClient:
         )
         self._count_lock = threading.Lock()
         self.requests_sent = 0
+        # each time the history server could not serve a search and IDs were POSTed instead
+        self.history_fallbacks: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
         key_state = "set" if self._api_key else "not set"
@@ -658,8 +685,14 @@ class EntrezClient:
                 body = _read_error_body(error)
                 last_problem = f"HTTP {error.code} {error.reason}"
                 if body:
-                    last_problem += f": {body}"
+                    error_text = re.search(r"<ERROR>(.*?)</ERROR>", body, re.S)
+                    last_problem += f": {error_text.group(1) if error_text else body[:200]}"
                 last_was_rate_limit = error.code == 429
+                if HISTORY_LOST_MARKER in body:
+                    raise HistoryError(
+                        f"{endpoint}: the history server lost the search "
+                        f"({redact(last_problem, self._api_key)}) for {description}"
+                    ) from None
                 if error.code != 429 and error.code < 500:
                     raise EntrezError(
                         f"{endpoint} was refused ({redact(last_problem, self._api_key)}) for "
@@ -677,6 +710,12 @@ class EntrezClient:
                 last_problem = error.problem
                 last_missing = error.missing
                 last_was_rate_limit = False
+            except _HistoryResponseError as error:
+                lost = HistoryError(
+                    f"{endpoint}: {redact(str(error), self._api_key)} for {description}"
+                )
+                lost.unexpected = error.unexpected
+                raise lost from None
             except _PermanentResponseError as error:
                 raise EntrezError(
                     f"{endpoint} failed for {description}: {redact(str(error), self._api_key)}"
@@ -707,11 +746,13 @@ class EntrezClient:
                 f"(10 requests/s instead of 3)."
             )
         if last_missing:
-            raise IncompleteResultError(
+            short = IncompleteResultError(
                 f"{endpoint} did not return every record asked for after {tries} tries "
                 f"({problem}) for {description}. Missing PMIDs: {', '.join(last_missing)}. "
                 "They may have been deleted from PubMed; rerun later, or report them."
             )
+            short.missing = last_missing
+            raise short
         raise EntrezError(
             f"{endpoint} failed {tries} times; last problem: {problem}; request: "
             f"{description}. Check the network and https://www.ncbi.nlm.nih.gov/ status, "
@@ -867,7 +908,14 @@ class EntrezClient:
     # -- efetch ---------------------------------------------------------------------------------
 
     def fetch(self, search: SearchResult, *, progress: bool = True) -> Iterator[FetchedBatch]:
-        """The records of a search, batch by batch (WebEnv paging, or POSTed IDs when split)."""
+        """The records of a search, batch by batch (WebEnv paging, or POSTed IDs when split).
+
+        When the history cannot serve what esearch counted (the WebEnv expired; a batch holds
+        PMIDs the esearch did not return, the stored result having changed; a batch stays short
+        after every retry), the rest is fetched by the esearch's own PMIDs, POSTed, and the
+        fallback is recorded in :attr:`history_fallbacks` (with the PMIDs concerned). A PMID
+        PubMed then still does not serve stops the run (IncompleteResultError, naming it).
+        """
         if search.fetch_mode == "id-list":
             yield from self.fetch_pmids(search.ids, progress=progress)
             return
@@ -883,11 +931,39 @@ class EntrezClient:
                     "retstart": str(retstart),
                     "retmax": str(size),
                 }
-                yield self._fetch_batch(number, requested, params, post=None)
+                try:
+                    batch = self._fetch_batch(number, requested, params, post=None, history=True)
+                except (HistoryError, IncompleteResultError) as error:
+                    remaining = search.ids[retstart:]
+                    self.history_fallbacks.append(
+                        {
+                            "batch": number,
+                            "retstart": retstart,
+                            "problem": redact(str(error), self._api_key),
+                            "unexpected_pmids": list(getattr(error, "unexpected", ())),
+                            "missing_pmids": list(getattr(error, "missing", ())),
+                            "fetched_by_id": len(remaining),
+                        }
+                    )
+                    logger.warning(
+                        "efetch batch %d through the history server failed (%s); fetching the "
+                        "remaining %d PMIDs of the esearch by ID list",
+                        number,
+                        redact(str(error), self._api_key),
+                        len(remaining),
+                    )
+                    yield from self.fetch_pmids(remaining, progress=False, first_number=number)
+                    return
+                yield batch
                 bar.update(len(requested))
 
     def fetch_pmids(
-        self, pmids: Iterable[str], *, progress: bool = True, allow_missing: bool = False
+        self,
+        pmids: Iterable[str],
+        *,
+        progress: bool = True,
+        allow_missing: bool = False,
+        first_number: int = 1,
     ) -> Iterator[FetchedBatch]:
         """Records for given PMIDs, POSTed in batches of ``batch_size``. ``allow_missing``:
         a PMID PubMed does not return (deleted) is no fault (asking about gone PMIDs)."""
@@ -897,7 +973,7 @@ class EntrezClient:
             raise ConfigError(f"PMIDs must be digits only; got {_preview(bad)}")
         size = self.settings.batch_size
         with _progress_bar(len(wanted), progress) as bar:
-            for number, retstart in enumerate(range(0, len(wanted), size), start=1):
+            for number, retstart in enumerate(range(0, len(wanted), size), start=first_number):
                 requested = wanted[retstart : retstart + size]
                 params = {"db": "pubmed", "retmode": "xml", "id": ",".join(requested)}
                 yield self._fetch_batch(
@@ -913,9 +989,18 @@ class EntrezClient:
         *,
         post: bool | None,
         allow_missing: bool = False,
+        history: bool = False,
     ) -> FetchedBatch:
         def parse_and_check(payload: bytes) -> list[str]:
             received = parse_efetch(payload)
+            unexpected = sorted(set(received) - set(requested), key=int)
+            if history and unexpected:  # the stored result moved: no retry will bring it back
+                raise _HistoryResponseError(
+                    f"the history server's batch holds PMIDs other than those the esearch "
+                    f"listed at its positions ({_preview(unexpected)}): PubMed's stored result "
+                    "changed since the esearch",
+                    unexpected=unexpected,
+                )
             if allow_missing:  # missing: deleted; another PMID: the one that replaced it
                 if len(received) != len(set(received)):
                     check_batch(received, requested)
@@ -937,7 +1022,7 @@ def _default_opener(base_url: str) -> Opener:
     return urllib.request.urlopen
 
 
-def _read_error_body(error: urllib.error.HTTPError, limit: int = 200) -> str:
+def _read_error_body(error: urllib.error.HTTPError, limit: int = 1000) -> str:
     """The first characters of an HTTP error's body (NCBI explains 429s there)."""
     try:
         body = error.read(limit)

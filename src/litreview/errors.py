@@ -54,7 +54,22 @@ class RateLimitError(EntrezError):
 
 
 class IncompleteResultError(EntrezError):
-    """What came back does not add up (IDs retrieved != Count, records fetched != IDs asked)."""
+    """What came back does not add up (IDs retrieved != Count, records fetched != IDs asked).
+
+    ``missing``: the PMIDs asked for and not received, when the fault is a short batch.
+    """
+
+    missing: tuple[str, ...] = ()
+
+
+class HistoryError(EntrezError):
+    """The history server lost a stored result (an expired WebEnv: "Unable to obtain query #1")
+    or serves another set under it than esearch counted; the records are fetched by PMID.
+
+    ``unexpected``: PMIDs the history served that the esearch had not returned.
+    """
+
+    unexpected: tuple[str, ...] = ()
 
 
 class SnapshotError(LitReviewError):
@@ -67,3 +82,10 @@ class ParseError(LitReviewError):
 
 class ValidationError(LitReviewError):
     """Data failed a consistency check (PRISMA boxes, extraction coverage, audit strictness)."""
+
+
+class UnsafeXMLError(ParseError):
+    """XML that declares entities or carries an internal DTD subset (XXE, billion laughs).
+
+    Permanent: no retry fixes a payload built that way, and none is made.
+    """

@@ -15,6 +15,7 @@ import pandas as pd
 from Bio import Entrez
 
 from litreview.errors import ParseError
+from litreview.xmlsafe import check_no_declarations
 
 # Column order of records.tsv. Other sources (RIS, nbib, CSV exports) are mapped onto the same
 # columns, so identification and deduplication work on one shape.
@@ -82,8 +83,10 @@ def parse_pubmed_xml(payload: bytes, *, source: str = "<payload>") -> list[dict[
     """Parse one efetch payload (a PubmedArticleSet) into record dicts keyed by RECORD_COLUMNS.
 
     Uses Bio.Entrez's validating parser, so a payload that is not PubMed XML fails here, naming
-    `source`, rather than yielding empty records downstream.
+    `source`, rather than yielding empty records downstream. A payload declaring entities or an
+    internal DTD subset is refused before Bio.Entrez sees it (UnsafeXMLError).
     """
+    check_no_declarations(payload, source)
     try:
         parsed = Entrez.read(io.BytesIO(payload), validate=True)
     except Exception as error:  # Bio.Entrez raises several unrelated types for bad XML

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from litreview.entrez import EntrezClient, EntrezSettings
+from litreview.errors import ParseError, SnapshotError
 from litreview.snapshot import DATABASE, SnapshotWriter, load_snapshot
 
 __all__ = ["run_search"]
@@ -80,6 +81,7 @@ def run_search(
         else:
             batches = client.fetch(result, progress=progress)
         for batch in batches:
+            _check_parses(batch.payload, f"efetch batch {batch.number}", batch.pmids)
             efetch_batches.append(
                 {
                     "file": writer.add_efetch(batch.payload),
@@ -102,6 +104,7 @@ def run_search(
                 "api_key_used": client.has_api_key,
                 "fetch_mode": result.fetch_mode,
             },
+            "history_fallbacks": client.history_fallbacks,
             "requests_sent": client.requests_sent,
             "esearch_requests": esearch_requests,
             "efetch_batches": efetch_batches,
@@ -111,6 +114,28 @@ def run_search(
         folder = writer.commit(fields, result.ids)
     logger.info("search snapshot written: %s (%d records)", folder, result.count)
     return folder
+
+
+def _check_parses(payload: bytes, label: str, pmids: Sequence[str]) -> None:
+    """Parse a payload with the records stage's own parser before it joins the snapshot, so a
+    snapshot that is committed is one every later offline run can read. A payload that fails
+    (an element not in its DTD, an entity declaration, records that are not the ones counted)
+    stops the run: the writer is not committed and nothing is left on disk."""
+    from litreview.records import parse_pubmed_xml
+
+    try:
+        records = parse_pubmed_xml(payload, source=f"the {label} PubMed sent")
+    except ParseError as error:
+        raise SnapshotError(
+            f"{error}. No snapshot was written (earlier snapshots are untouched); rerun later, "
+            "and report the response if it persists"
+        ) from None
+    parsed = [str(record["pmid"]) for record in records]
+    if sorted(parsed) != sorted(pmids):
+        raise SnapshotError(
+            f"the {label} PubMed sent parses to {len(parsed)} records where {len(pmids)} were "
+            "counted; no snapshot was written (rerun; report the response if it persists)"
+        )
 
 
 def _incremental(
@@ -185,6 +210,7 @@ def _ask_about_gone(
     replaced: dict[str, str] = {}
     for batch in client.fetch_pmids(gone, progress=False, allow_missing=True):
         if batch.pmids:
+            _check_parses(batch.payload, f"efetch of gone PMIDs, batch {batch.number}", batch.pmids)
             writer.add_gone(batch.payload)
         returned |= set(batch.pmids) & set(batch.requested)
         if set(batch.pmids) - set(batch.requested):
@@ -259,6 +285,11 @@ def _resolve(
     fetched: list[str] = []
     if missing:
         for batch in client.fetch_pmids(missing, progress=progress):
+            _check_parses(
+                batch.payload,
+                f"efetch of other sources' records, batch {batch.number}",
+                batch.pmids,
+            )
             writer.add_resolved(batch.payload)
             fetched.extend(batch.pmids)
     return {

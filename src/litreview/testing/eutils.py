@@ -62,10 +62,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+from defusedxml import ElementTree as SafeET
+
 from litreview.errors import InputFileError, LitReviewError
+from litreview.xmlsafe import check_no_declarations
 
 __all__ = [
     "FAULT_KINDS",
+    "PAYLOAD_FAULT_KINDS",
     "EutilsServer",
     "FaultPlan",
     "RecordStore",
@@ -81,7 +85,25 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIEVABLE = 9999
 MAX_RETMAX = 10_000
+# Transient faults (also drawn at random by ``--fault-rate``): a retry gets a good answer.
 FAULT_KINDS = ("500", "502", "503", "429", "truncate", "error", "hang", "reset")
+# Faults only scheduled, never random. efetch: "short" drops the payload's last record;
+# "undeclared" adds an element the DTD lacks; "entity" answers a billion-laughs payload (an
+# internal DTD subset declaring nested entities); "expire" forgets the WebEnv history (NCBI's
+# "Unable to obtain query #1"); "drift" changes the stored result under the WebEnv (a record
+# added since the esearch, newest first).
+PAYLOAD_FAULT_KINDS = ("short", "undeclared", "entity", "expire", "drift")
+BILLION_LAUGHS = (
+    b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
+    b'1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd" [\n'
+    b'<!ENTITY lol "lol">\n'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">\n'
+        % (level, (b"&lol%d;" % (level - 1) if level > 1 else b"&lol;") * 10)
+        for level in range(1, 10)
+    )
+    + b"]>\n<PubmedArticleSet>&lol9;</PubmedArticleSet>\n"
+)
 
 ESEARCH_HEADER = (
     '<?xml version="1.0" encoding="UTF-8" ?>\n'
@@ -218,7 +240,7 @@ def _date_from(element: ET.Element | None) -> date | None:
 
 
 def _record_from_xml(raw: bytes, source: Path) -> StoredRecord:
-    element = ET.fromstring(raw)
+    element = SafeET.fromstring(raw)
     if element.tag == "PubmedArticle":
         citation = element.find("MedlineCitation")
         article = citation.find("Article") if citation is not None else None
@@ -293,6 +315,7 @@ def load_store(folder: str | Path) -> RecordStore:
         data = path.read_bytes()
         if path.suffix == ".gz":
             data = gzip.decompress(data)
+        check_no_declarations(data, str(path))
         found = 0
         for match in _ARTICLE_PATTERN.finditer(data):
             try:
@@ -689,9 +712,14 @@ class FaultPlan:
     kinds: tuple[str, ...] = FAULT_KINDS
 
     def __post_init__(self) -> None:
-        for kind in [*self.schedule.values(), *self.kinds]:
+        for kind in self.kinds:
             if kind not in FAULT_KINDS:
-                raise ValueError(f"unknown fault kind {kind!r}; use one of {FAULT_KINDS}")
+                raise ValueError(f"unknown random fault kind {kind!r}; use one of {FAULT_KINDS}")
+        for kind in self.schedule.values():
+            if kind not in (*FAULT_KINDS, *PAYLOAD_FAULT_KINDS):
+                raise ValueError(
+                    f"unknown fault kind {kind!r}; use one of {FAULT_KINDS + PAYLOAD_FAULT_KINDS}"
+                )
         if not 0.0 <= self.probability <= 1.0:
             raise ValueError("fault probability must be between 0 and 1")
         self._rng = random.Random(self.seed)
@@ -991,6 +1019,8 @@ class _Handler(BaseHTTPRequestHandler):
                 fault=fault,
             )
             return
+        if endpoint == "efetch" and fault in ("expire", "drift"):
+            self._disturb_history(params, fault)
         try:
             body = self._esearch(params) if endpoint == "esearch" else self._efetch(params)
         except _HTTPResponseError as response:
@@ -1004,9 +1034,33 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "truncate":
             body = body[: max(1, len(body) // 2)]
+        elif endpoint == "efetch" and fault in ("short", "undeclared", "entity"):
+            body = _spoil_payload(body, fault)
         self._finish(
             **record, status=200, body=body, content_type="text/xml; charset=UTF-8", fault=fault
         )
+
+    def _disturb_history(self, params: Mapping[str, str], fault: str) -> None:
+        """ "expire": forget the WebEnv; "drift": a record joins the stored result at its head."""
+        webenv = params.get("WebEnv")
+        with self.state.lock:
+            if fault == "expire":
+                self.state.histories.pop(str(webenv), None)
+                return
+            history = self.state.histories.get(str(webenv), {}).get(str(params.get("query_key")))
+            if history is None:
+                return
+            held = set(history.pmids)
+            newcomer = next(
+                (
+                    pmid
+                    for pmid in sorted(self.state.owner.store.records, reverse=True)
+                    if pmid not in held
+                ),
+                None,
+            )
+            if newcomer is not None:
+                history.pmids.insert(0, newcomer)
 
     def _rate_limited(self, api_key: str | None, now: float) -> tuple[int, int, float] | None:
         """(count, limit, seconds to wait) if this request exceeds NCBI's limit, else None."""
@@ -1234,6 +1288,21 @@ class _Handler(BaseHTTPRequestHandler):
         return b"".join(parts)
 
 
+def _spoil_payload(body: bytes, fault: str) -> bytes:
+    """An efetch payload spoilt as ``fault`` says (see PAYLOAD_FAULT_KINDS)."""
+    if fault == "entity":
+        return BILLION_LAUGHS
+    if fault == "undeclared":
+        return body.replace(
+            b"</MedlineCitation>", b"<NotInTheDTD>x</NotInTheDTD></MedlineCitation>", 1
+        )
+    matches = list(_ARTICLE_PATTERN.finditer(body))
+    if not matches:
+        return body
+    last = matches[-1]
+    return body[: last.start()] + body[last.end() :]
+
+
 def _bad_request(message: str) -> _HTTPResponseError:
     body = (
         f"{EFETCH_ERROR_HEADER}<eFetchResult>\n\t<ERROR>{escape(message)}</ERROR>\n"
@@ -1296,7 +1365,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="SPEC",
         help="fail a request: N:KIND or esearch@N:KIND / efetch@N:KIND; "
-        f"KIND in {', '.join(FAULT_KINDS)} (repeatable)",
+        f"KIND in {', '.join(FAULT_KINDS + PAYLOAD_FAULT_KINDS)} (repeatable)",
     )
     parser.add_argument(
         "--fault-rate",
