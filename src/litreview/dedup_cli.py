@@ -20,7 +20,7 @@ import pandas as pd
 
 from litreview.dedup import DedupResult, DedupSettings, deduplicate
 from litreview.errors import InputFileError
-from litreview.io import atomic_open
+from litreview.io import atomic_open, escape_cell, escape_table
 
 # record column -> accepted input column names (lower-case), in order of preference.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     write_record_table(args.output, result)
     if args.pairs is not None:
         with atomic_open(args.pairs, "w", encoding="utf-8", newline="") as handle:
-            result.duplicates.to_csv(handle, index=False, lineterminator="\n")
+            escape_table(result.duplicates).to_csv(handle, index=False, lineterminator="\n")
     print(
         f"{args.input} ({encoding}): {result.records_in} records, "
         f"{result.duplicates_removed} duplicates, {result.records_out} kept -> {args.output}"
@@ -149,9 +149,8 @@ def write_record_table(path: Path, result: DedupResult) -> None:
             strict=True,
         ):
             score_text = "" if score is None or pd.isna(score) else f"{score:.4f}"
-            writer.writerow(
-                (record_id, cluster_id, "true" if kept else "false", reason, score_text)
-            )
+            row = (record_id, cluster_id, "true" if kept else "false", reason, score_text)
+            writer.writerow([escape_cell(value) for value in row])
 
 
 def decode_file(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:

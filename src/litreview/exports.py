@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from litreview.io import atomic_open, write_text
+from litreview.io import write_table, write_text
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -25,7 +25,6 @@ __all__ = [
     "to_bibtex",
     "to_ris",
     "write_exports",
-    "write_safe_table",
 ]
 
 EXPORT_COLUMNS = (
@@ -44,7 +43,6 @@ EXPORT_COLUMNS = (
     "keywords",
     "publication_types",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text(value: object) -> str | None:
@@ -226,38 +224,6 @@ def read_bibtex(text: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(EXPORT_COLUMNS))
 
 
-# --- spreadsheets --------------------------------------------------------------------------
-
-
-def _neutralised(value: object) -> object:
-    """A cell a spreadsheet would run as a formula, written as text (a leading apostrophe)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def write_safe_table(path: str | Path, table: pd.DataFrame) -> None:
-    """CSV (or XLSX by the suffix) with every would-be formula cell neutralised."""
-    path = Path(path)
-    if path.suffix == ".xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = "records"
-        sheet.append(list(table.columns))
-        for row in table.itertuples(index=False):
-            sheet.append([None if _text(v) is None else str(v) for v in row])
-            for cell in sheet[sheet.max_row]:
-                cell.data_type = "s" if cell.value is not None else cell.data_type
-        with atomic_open(path, "wb") as handle:
-            workbook.save(handle)
-        return
-    safe = table.map(_neutralised) if len(table) else table
-    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        safe.to_csv(handle, index=False, lineterminator="\n")
-
-
 def write_exports(
     sets: Mapping[str, pd.DataFrame], folder: str | Path, formats: Sequence[str]
 ) -> list[Path]:
@@ -274,6 +240,6 @@ def write_exports(
             elif kind == "bibtex":
                 write_text(path, to_bibtex(table))
             else:
-                write_safe_table(path, table)
+                write_table(path, table)
             written.append(path)
     return written

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from litreview.errors import ConfigError
-from litreview.io import atomic_open, write_text
+from litreview.io import append_text_row, atomic_open, write_text
 from litreview.screen import SHEET_COLUMNS
 
 __all__ = ["commented_config", "init_review"]
@@ -164,7 +164,7 @@ def _write_sheet(path: Path, sheet_name: str, header: list[str]) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_name
-    sheet.append(header)
+    append_text_row(sheet, header)
     sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as handle:

@@ -1,15 +1,36 @@
-"""Atomic file output: nothing half-written is ever left where a reader would find it."""
+"""Atomic, spreadsheet-safe file output: nothing half-written, no cell a spreadsheet would run.
+
+Every CSV, TSV and XLSX the package writes goes through :func:`write_table` (or, for a
+workbook built cell by cell, :func:`append_text_row`), and every such file it reads back goes
+through :func:`read_table` or ``litreview.sheets.read_sheet``:
+
+- CSV/TSV: a text value a spreadsheet would take for a formula (one starting with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return, as OWASP lists them) is written with a leading
+  apostrophe; so is a value that already starts with apostrophes before such a character, so
+  that reading back (dropping one apostrophe) is exact. Plain numbers (``-5``, ``+1.5e3``)
+  are left as they are: a spreadsheet reads them as numbers, not formulas.
+- XLSX: string cells are typed as text, never as formulas, so nothing needs escaping.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pandas as pd
+
+FORMULA_TRIGGERS = "=+-@\t\r"
+_NEEDS_ESCAPE = r"^'*[=+\-@\t\r]"
+_ESCAPED = r"^'+[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_NEEDS_ESCAPE_RE = re.compile(_NEEDS_ESCAPE)
+_ESCAPED_RE = re.compile(_ESCAPED)
+_PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
 
 
 @contextlib.contextmanager
@@ -40,14 +61,110 @@ def write_bytes(path: str | Path, data: bytes) -> None:
         handle.write(data)
 
 
-def write_table(path: str | Path, table: pd.DataFrame) -> None:
-    """Write a DataFrame as TSV (or CSV for a .csv path) atomically; missing values are empty."""
-    separator = "," if str(path).endswith(".csv") else "\t"
+def escape_cell(value: Any) -> Any:
+    """One CSV/TSV value made spreadsheet-safe (see the module docstring); others unchanged."""
+    if (
+        isinstance(value, str)
+        and _NEEDS_ESCAPE_RE.match(value)
+        and not _PLAIN_NUMBER_RE.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: Any) -> Any:
+    """The value :func:`escape_cell` was given."""
+    if isinstance(value, str) and _ESCAPED_RE.match(value):
+        return value[1:]
+    return value
+
+
+def escape_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every would-be formula text value escaped (vectorised, per column)."""
+    escaped = None
+    for column in table.columns:
+        values = table[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.astype("string")
+        mask = (
+            (text.str.match(_NEEDS_ESCAPE) & ~text.str.match(_PLAIN_NUMBER))
+            .fillna(False)
+            .astype(bool)
+        )
+        if mask.any():
+            if escaped is None:
+                escaped = table.copy()
+            escaped[column] = values.astype(object).where(~mask, "'" + text.astype(object))
+    return table if escaped is None else escaped
+
+
+def unescape_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`escape_table` on a table read back as strings."""
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_object_dtype(values):
+            table[column] = values.map(unescape_cell)
+            continue
+        if not pd.api.types.is_string_dtype(values):
+            continue
+        mask = values.str.match(_ESCAPED).fillna(False).astype(bool)
+        if mask.any():
+            table[column] = values.where(~mask, values.str.slice(1))
+    return table
+
+
+def write_table(path: str | Path, table: pd.DataFrame, *, na_rep: str = "") -> None:
+    """Write a DataFrame atomically and spreadsheet-safe, by suffix: TSV (default), CSV or
+    XLSX (one sheet, string cells typed as text). Missing values are empty (or ``na_rep``)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(path, table)
+        return
+    separator = "," if suffix == ".csv" else "\t"
     with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        table.to_csv(handle, sep=separator, index=False, lineterminator="\n")
+        escape_table(table).to_csv(
+            handle, sep=separator, index=False, lineterminator="\n", na_rep=na_rep
+        )
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a table written by `write_table`: every column as nullable strings, empty = <NA>."""
+def append_text_row(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row to an openpyxl sheet with every string cell typed as text (never a
+    formula), and characters XLSX cannot hold (control characters) dropped."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    row = [
+        ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+        for value in values
+    ]
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def _write_xlsx(path: str | Path, table: pd.DataFrame, sheet_name: str = "records") -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_name
+    append_text_row(sheet, [str(column) for column in table.columns])
+    for row in table.itertuples(index=False):
+        append_text_row(sheet, [None if _missing(value) else value for value in row])
+    with atomic_open(path, "wb") as handle:
+        workbook.save(handle)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def read_table(path: str | Path, *, na_values: tuple[str, ...] = ("",)) -> pd.DataFrame:
+    """Read a table written by `write_table`: every column as nullable strings, empty = <NA>,
+    spreadsheet escapes undone."""
     separator = "," if str(path).endswith(".csv") else "\t"
-    return pd.read_csv(path, sep=separator, dtype="string", keep_default_na=False, na_values=[""])
+    table = pd.read_csv(
+        path, sep=separator, dtype="string", keep_default_na=False, na_values=list(na_values)
+    )
+    return unescape_table(table)

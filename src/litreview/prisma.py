@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from litreview.errors import InputFileError, ValidationError
-from litreview.io import atomic_open, write_bytes
+from litreview.io import read_table, write_bytes, write_table
 
 TEMPLATE_COLUMNS = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
 
@@ -524,14 +524,12 @@ def from_template_table(
 
 def write_template_csv(counts: PrismaCounts, path: str | Path) -> None:
     """Write `to_template_table(counts)` as CSV for the R package: missing values as "NA"."""
-    table = to_template_table(counts)
-    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
-        table.to_csv(handle, index=False, na_rep="NA", lineterminator="\n")
+    write_table(path, to_template_table(counts), na_rep="NA")
 
 
 def read_template_csv(path: str | Path) -> PrismaCounts:
     """Read a CSV written by `write_template_csv` (or a filled template plus our extra rows)."""
-    table = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=["NA", ""])
+    table = read_table(path, na_values=("NA", ""))
     return from_template_table(table, source=path)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from litreview.errors import InputFileError
+from litreview.io import unescape_table
 
 ROW_COLUMN = "_row"  # the 1-based row number in the file (header = 1)
 PREFERRED_SHEET = "screening"
@@ -109,7 +110,8 @@ def read_sheet(path: str | Path, *, preferred_sheet: str = PREFERRED_SHEET) -> p
     duplicated = [column for column in table.columns if list(table.columns).count(column) > 1]
     if duplicated:
         raise InputFileError(path, f"column {duplicated[0]!r} appears twice", row=1)
-    return table.reset_index(drop=True)
+    # a sheet started from an output (queue.csv) keeps that output's escapes: drop them
+    return unescape_table(table.reset_index(drop=True))
 
 
 def check_columns(
@@ -174,16 +176,16 @@ def write_queue_xlsx(
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from litreview.io import atomic_open
+    from litreview.io import append_text_row, atomic_open
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = PREFERRED_SHEET
     lists = workbook.create_sheet("lists")
     columns = list(queue.columns)
-    sheet.append(columns)
+    append_text_row(sheet, columns)
     for row in queue.itertuples(index=False):
-        sheet.append([None if pd.isna(value) else value for value in row])
+        append_text_row(sheet, [None if pd.isna(value) else value for value in row])
     last_row = max(len(queue) + 1, 2)
     for column_number, (name, values) in enumerate(
         [("stage", stages), ("decision", decisions), ("reason", reasons), ("category", categories)],

@@ -15,8 +15,6 @@ from litreview.sheets import add_list_validation
 
 __all__ = ["validation_report", "write_form_workbook", "write_outputs"]
 
-_FORMULA_START = ("=", "+", "-", "@")
-
 
 def validation_report(form: Form, extraction: Extraction, normalised: Normalised) -> str:
     """Markdown: what the sheets hold, which included studies they lack, which per-weight
@@ -151,13 +149,15 @@ def write_form_workbook(path: str | Path, form: Form, included: pd.DataFrame) ->
         for spec in study_fields:
             value = record.get("category") if spec.from_screening else None
             row.append(None if pd.isna(value) else value)
-        _append(studies, row)
+        io.append_text_row(studies, row)
     arms = workbook.create_sheet("arms")
-    arms.append([form.key, form.arm_key, *(spec.column for spec in form.at("arm"))])
+    io.append_text_row(arms, [form.key, form.arm_key, *(spec.column for spec in form.at("arm"))])
     described = workbook.create_sheet("fields")
-    described.append(["column", "field", "type", "level", "required", "allowed", "description"])
+    io.append_text_row(
+        described, ["column", "field", "type", "level", "required", "allowed", "description"]
+    )
     for spec in form.fields:
-        _append(
+        io.append_text_row(
             described,
             [
                 spec.column,
@@ -188,14 +188,6 @@ def write_form_workbook(path: str | Path, form: Form, included: pd.DataFrame) ->
     studies.freeze_panes = "B2"
     with io.atomic_open(path, "wb") as handle:
         workbook.save(handle)
-
-
-def _append(sheet: Any, values: list[Any]) -> None:
-    """Append a row; text that a spreadsheet would run as a formula stays text."""
-    sheet.append(values)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
-            cell.data_type = "s"
 
 
 def write_outputs(
