@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from litreview import io
+from litreview.config import read_yaml
 from litreview.errors import ConfigError, InputFileError, ValidationError
 
 __all__ = [
@@ -88,28 +88,12 @@ _EPSILON = 1e-9
 def load_published(path: str | Path) -> dict[str, Any]:
     """The review's published numbers: a YAML mapping, read once and looked up by path."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not source.is_file():
         raise InputFileError(
             source, "file not found", hint="give config audit.published the review's numbers"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise InputFileError(
-            source, f"not valid YAML: {problem}", row=row, hint="fix the YAML syntax"
-        ) from None
-    if not isinstance(data, dict):
-        raise InputFileError(
-            source,
-            f"expected a mapping of published numbers, got {type(data).__name__}",
-            hint="write `key: value` lines, e.g. `counts: {included_total: 87}`",
         )
-    return data
+    # read strictly: a key given twice, a tab, text that is not UTF-8 is one clear error
+    return read_yaml(source, what="published numbers")
 
 
 def lookup(published: Mapping[str, Any], dotted_path: str) -> Any:
@@ -159,6 +143,8 @@ class AuditTarget:
     tolerance: float = 0.0
     note: str | None = None
     compare: str = "exact"
+    signed: bool = False
+    """True when the published value may be negative (an effect, a change); counts may not."""
 
     @property
     def metric_label(self) -> str:
@@ -177,6 +163,9 @@ class PercentCheck:
     note: str | None = None
     kind: str = "percent"
 
+    def paths(self) -> tuple[str | float, ...]:
+        return (self.numerator, self.denominator, self.percent)
+
 
 @dataclass(frozen=True)
 class SumCheck:
@@ -189,11 +178,14 @@ class SumCheck:
     note: str | None = None
     kind: str = "sum"
 
+    def paths(self) -> tuple[str | float, ...]:
+        return (*self.parts, self.total)
+
 
 ConsistencyCheck = PercentCheck | SumCheck
 
 _SECTION_KEYS = ("published", "targets", "consistency", "strict", "coverage")
-_TARGET_KEYS = ("id", "published", "metric", "scale", "tolerance", "note", "compare")
+_TARGET_KEYS = ("id", "published", "metric", "scale", "tolerance", "note", "compare", "signed")
 _CHECK_KEYS = {
     "percent": ("id", "kind", "numerator", "denominator", "percent", "tolerance", "note"),
     "sum": ("id", "kind", "parts", "total", "tolerance", "note"),
@@ -338,7 +330,15 @@ def _target_from_config(entry: Any, number: int) -> AuditTarget:
         tolerance=tolerance,
         note=_optional_note(entry, name),
         compare=compare,
+        signed=_flag(entry, "signed", name),
     )
+
+
+def _flag(entry: Mapping[str, Any], key: str, name: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name}: {key} must be true or false, got {value!r}")
+    return value
 
 
 def _check_from_config(entry: Any, number: int) -> ConsistencyCheck:

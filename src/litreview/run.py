@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from litreview.config import apply_dotted_overrides
+from litreview.config import apply_dotted_overrides, read_yaml
 from litreview.errors import ConfigError
 
 
@@ -121,9 +121,30 @@ def snakefile_arguments(passthrough: list[str], directory: Path) -> list[str]:
     return ["--snakefile", str(packaged_snakefile())]
 
 
+def config_files(passthrough: list[str], directory: Path) -> list[Path]:
+    """The config files the run will read: the review's config/config.yaml and any given
+    with --configfile (or --configfiles)."""
+    files = [directory / "config" / "config.yaml"]
+    taking = False
+    for argument in passthrough:
+        if argument in ("--configfile", "--configfiles"):
+            taking = True
+            continue
+        if argument.startswith(("--configfile=", "--configfiles=")):
+            files.append(Path(argument.partition("=")[2]))
+            continue
+        if taking and not argument.startswith("-"):
+            files.append(Path(argument))
+            continue
+        taking = False
+    return [path for path in files if path.is_file()]
+
+
 def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.config)
     passthrough = [arg for arg in args.snakemake_args if arg != "--"]
+    for path in config_files(passthrough, Path()):
+        read_yaml(path)  # one line naming file and line, before Snakemake starts
     command = [
         sys.executable,
         "-m",

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from litreview.config import date_span
 from litreview.errors import ConfigError, InputFileError
 from litreview.identify import normalise_doi
 from litreview.patterns import compile_patterns, first_match
@@ -225,16 +226,33 @@ def automatic_failures(record: Mapping[str, Any], criteria: Criteria) -> list[tu
     if date is None or pd.isna(date):
         year = record.get("year")
         date = None if year is None or pd.isna(year) else str(int(year))
-    if date is not None:
-        date = str(date)
-        before = criteria.date_from is not None and date < criteria.date_from[: len(date)]
-        after = criteria.date_to is not None and date > criteria.date_to[: len(date)]
-        if before or after:
-            failures.append(("dates", criteria.date_reason or "dates"))
+    windowed = criteria.date_from is not None or criteria.date_to is not None
+    if (
+        date is not None
+        and windowed
+        and _outside_window(str(date), criteria.date_from, criteria.date_to)
+    ):
+        failures.append(("dates", criteria.date_reason or "dates"))
     for rule in criteria.keyword_rules:
         if rule.excludes(record):
             failures.append((rule.name, rule.reason))
     return failures
+
+
+def _outside_window(date: str, start: str | None, end: str | None) -> bool:
+    """Whether a record's date (year, month or day precision) lies wholly outside the window,
+    compared as calendar spans: a record of "2020" is inside a window starting 2020-06-01. A
+    date that is not ISO (none should reach here) falls back to its year."""
+    try:
+        first, last = date_span(date)
+    except ValueError:
+        year = re.match(r"\d{4}", date)
+        if year is None:
+            return False
+        first, last = date_span(year.group(0))
+    before = start is not None and last < date_span(start)[0]
+    after = end is not None and first > date_span(end)[1]
+    return before or after
 
 
 # --- reviewers' sheets ---------------------------------------------------------------------

@@ -25,7 +25,6 @@ from typing import Any
 import pandas as pd
 
 from litreview.extract.form import Form
-from litreview.quantities.units import parse_offset
 from litreview.report.spec import ReportSpec, StudySet, Table
 
 __all__ = ["NOT_REPORTED", "Metrics", "ReportData", "compute"]
@@ -379,22 +378,7 @@ def _significant(value: float, digits: int) -> float:
 def _bins(table, data, studies, metrics, what):
     spec = data.form.field(table.options["value"])
     unit = spec.quantity.unit if spec.quantity else ""
-    system = data.form.vocabulary.system
-    bins = []
-    for number, entry in enumerate(table.options["bins"], 1):
-        bounds = []
-        for key in ("from", "to"):
-            bound = entry.get(key)
-            if bound is None:
-                bounds.append(-math.inf if key == "from" else math.inf)
-            elif isinstance(bound, int | float):
-                bounds.append(float(bound))
-            else:
-                hours = parse_offset(
-                    bound, system, where=f"report.tables.{table.name}.bins[{number}].{key}"
-                )
-                bounds.append(system.convert(hours, "h", unit))
-        bins.append((str(entry["label"]), bounds[0], bounds[1]))
+    bins = table.options["bin_bounds"]  # parsed and checked when the config loaded
     values = data.values[spec.name]
     by_study: dict[str, list[float]] = {}
     for record in values[values["record_id"].isin(set(studies["record_id"]))].to_dict("records"):

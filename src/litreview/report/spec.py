@@ -30,6 +30,7 @@ from typing import Any
 
 from litreview.errors import ConfigError
 from litreview.extract.form import Form
+from litreview.quantities.units import parse_offset
 
 __all__ = ["KINDS", "PLOTS", "Figure", "ReportSpec", "StudySet", "Table", "report_from_config"]
 
@@ -276,6 +277,7 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
             bins = entry.get("bins")
             if not isinstance(bins, list) or not bins:
                 raise ConfigError(f"{where}.bins must list {{label, from, to}}")
+            options["bin_bounds"] = _bin_bounds(bins, form, spec, where)
     elif kind == "listing":
         columns = entry.get("columns")
         if not isinstance(columns, list) or not columns:
@@ -293,3 +295,45 @@ def _table(entry: object, where: str, form: Form, sets: Mapping[str, StudySet]) 
         caption=entry.get("caption"),
         options=options,
     )
+
+
+def _bin_bounds(
+    bins: list[Any], form: Form, spec: Any, where: str
+) -> list[tuple[str, float, float]]:
+    """(label, low, high) of each bin in the value's unit, checked: labels unique, each bin
+    from < to, the bins in order and not overlapping (a value falls in one bin at most)."""
+    import math
+
+    unit = spec.quantity.unit if spec is not None and spec.quantity else ""
+    system = form.vocabulary.system
+    bounds: list[tuple[str, float, float]] = []
+    for number, item in enumerate(bins, 1):
+        here = f"{where}.bins[{number}]"
+        if not isinstance(item, Mapping) or not str(item.get("label") or "").strip():
+            raise ConfigError(f"{here} needs a label (and from and/or to)")
+        pair = []
+        for key in ("from", "to"):
+            bound = item.get(key)
+            if bound is None:
+                pair.append(-math.inf if key == "from" else math.inf)
+            elif isinstance(bound, bool):
+                raise ConfigError(f"{here}.{key} is {bound!r}: give a number or a time")
+            elif isinstance(bound, int | float):
+                pair.append(float(bound))
+            else:
+                hours = parse_offset(str(bound), system, where=f"{here}.{key}")
+                pair.append(system.convert(hours, "h", unit) if unit else hours)
+        label = str(item["label"])
+        if not pair[0] < pair[1]:
+            raise ConfigError(
+                f"{here} ({label!r}): from {item.get('from')!r} is not below to {item.get('to')!r}"
+            )
+        if any(label == earlier for earlier, _, _ in bounds):
+            raise ConfigError(f"{here}: the label {label!r} is used twice")
+        if bounds and pair[0] < bounds[-1][2]:
+            raise ConfigError(
+                f"{here} ({label!r}) starts at {item.get('from')!r}, before the bin above it ends "
+                f"({bounds[-1][0]!r}): list the bins in order, without overlaps"
+            )
+        bounds.append((label, pair[0], pair[1]))
+    return bounds

@@ -4,23 +4,49 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from litreview.config import apply_dotted_overrides, check_at_load
+from litreview.config import (
+    apply_dotted_overrides,
+    check_at_load,
+    dates_as_text,
+    read_yaml,
+)
+from litreview.errors import LitReviewError
 from litreview.identify import read_other_sources
 from litreview.snapshot import resolve_snapshot
 
+
+def at_load(check, *args, **kwargs):
+    """Run a load-time step; its error (naming file, key, row and what to do) ends the run
+    as one line and exit status 1, without the stack Snakemake prints of workflow lines.
+    """
+    try:
+        return check(*args, **kwargs)
+    except LitReviewError as error:
+        raise SystemExit(f"{type(error).__name__}: {error}") from None
+
+
+# Config files given on the command line, read strictly too (a key given twice stops here).
+for configfile_path in [*workflow.configfiles, *(workflow.overwrite_configfiles or [])]:
+    at_load(read_yaml, configfile_path)
 # `--config search.mode=live` arrives as a top-level "search.mode" key: fold it in first.
-apply_dotted_overrides(config)
+at_load(apply_dotted_overrides, config)
+dates_as_text(config)  # an unquoted 2020-01-01 is a YAML date: the schema reads text
 validate(config, "../schemas/config.schema.yaml")
-# Sheets, screening codes, the contact address, the snapshot's query: before any rule runs.
-check_at_load(config)
+# Sheets, dates, patterns, screening codes, published numbers, the contact address, the
+# snapshot: before any rule runs and any request is sent.
+at_load(check_at_load, config)
 
 # The declared extraction form and report, checked now: a bad key stops the run at load.
 from litreview.report import output_names, report_from_config
 from litreview.stages import extraction_form
 
-EXTRACTION_FORM = extraction_form(config) if config["extraction"]["fields"] else None
+EXTRACTION_FORM = (
+    at_load(extraction_form, config) if config["extraction"]["fields"] else None
+)
 REPORT_SPEC = (
-    report_from_config(config["report"], EXTRACTION_FORM) if EXTRACTION_FORM else None
+    at_load(report_from_config, config["report"], EXTRACTION_FORM)
+    if EXTRACTION_FORM
+    else None
 )
 
 
@@ -34,13 +60,6 @@ def declared_quantities():
     return [f.name for f in EXTRACTION_FORM.quantities()] if EXTRACTION_FORM else []
 
 
-if (config["search"]["mindate"] is None) != (config["search"]["maxdate"] is None):
-    raise ValueError(
-        "config search.mindate and search.maxdate go together (E-utilities ignores one alone): "
-        "set both, or set both to null"
-    )
-
-
 def is_live():
     return config["search"]["mode"] == "live"
 
@@ -49,7 +68,8 @@ def snapshot_manifest():
     """Offline: the replayed snapshot's manifest (its change reruns the workflow). Live: none."""
     if is_live():
         return []
-    folder = resolve_snapshot(
+    folder = at_load(
+        resolve_snapshot,
         config["search"]["snapshots_dir"],
         config["search"]["snapshot"],
         database=config["search"]["database"],
@@ -87,7 +107,7 @@ def other_sources_files():
     """The bibliographic files the other-sources sheet names (their change reruns)."""
     files = []
     for sheet in other_sources_sheet():
-        listed = read_other_sources(sheet)
+        listed = at_load(read_other_sources, sheet)
         files += [str(Path(sheet).parent / name) for name in listed["file"].dropna()]
     return files
 
