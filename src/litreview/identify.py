@@ -121,16 +121,17 @@ def read_other_sources(path: str | Path) -> pd.DataFrame:
             raise InputFileError(
                 path, f"{row['year']!r} is not a four-digit year", row=line, column="year"
             )
-        has_bibliographic = any(not pd.isna(row[column]) for column in _BIBLIOGRAPHIC)
         identifiers = ("pmid", "doi", "pmcid", "registry_id", "file")
-        names_nothing = all(pd.isna(row[column]) for column in identifiers)
-        if names_nothing and not has_bibliographic and pd.isna(row["note"]):
+        if all(pd.isna(row[column]) for column in (*identifiers, "title", "note")):
+            given = [column for column in _BIBLIOGRAPHIC if not pd.isna(row[column])]
             raise InputFileError(
                 path,
-                "the row names no record",
+                "the row names no record"
+                + (f" (it gives only {', '.join(given)})" if given else ""),
                 row=line,
-                hint="give a pmid, doi, pmcid, registry_id, file, bibliographic fields (title, "
-                "authors...) or at least a note describing the record",
+                hint="give a pmid, doi, pmcid, registry_id or file, or the title, or at least a "
+                "note describing the record (what was seen, where): without one, deduplication "
+                "and screening have nothing to go on",
             )
         if not pd.isna(row["file"]):
             _check_inside(path, line, row["file"])
