@@ -311,7 +311,7 @@ def _printable(text: object, where: str) -> None:
 
 
 def _check_screening(screening: Mapping[str, Any], root: Path) -> None:
-    from litreview.screen import ScreeningSettings, reviewers_in
+    from litreview.screen import ScreeningSettings, read_decisions, reviewers_in
 
     reasons = screening.get("reasons") or {}
     for code, label in reasons.items():
@@ -332,7 +332,14 @@ def _check_screening(screening: Mapping[str, Any], root: Path) -> None:
         raise ConfigError(
             f"config screening.categories: {', '.join(defaults)} are all marked default: mark one"
         )
-    ScreeningSettings.from_config(screening)  # reason codes of the automatic criteria
+    settings = ScreeningSettings.from_config(screening)  # reason codes of the criteria
+    sheets = [root / path for path in screening.get("sheets") or []]
+    read_decisions(  # every row of every sheet, as the screen rule will read it
+        [path for path in sheets if path.is_file()],
+        None,
+        reasons=settings.reasons,
+        categories=[category.name for category in settings.categories],
+    )
     rules = (screening.get("conflicts") or {}).values()
     arbiter = screening.get("arbiter")
     reviewers = reviewers_in([root / path for path in screening.get("sheets") or []])

@@ -317,9 +317,16 @@ def reviewers_in(paths: Sequence[str | Path]) -> set[str]:
     return reviewers
 
 
+class _EveryKey:
+    """At load, before the records exist: each record key of the sheets stands for itself."""
+
+    def resolve(self, key: str) -> str:
+        return key.strip().lower()
+
+
 def read_decisions(
     paths: Sequence[str | Path],
-    index: RecordIndex,
+    index: RecordIndex | None,
     *,
     reasons: Mapping[str, str],
     categories: Sequence[str],
@@ -331,7 +338,12 @@ def read_decisions(
 
     A key that is a PMID of an earlier snapshot (`earlier_pmids`) names a record that left the
     search (PubMed deleted it, or it no longer matches): the sheets are the reviewers' history,
-    so the row is kept out of the screening and appended to `orphans`, not an error."""
+    so the row is kept out of the screening and appended to `orphans`, not an error.
+
+    ``index=None`` is the check the workflow makes when it loads: every row is validated as
+    the screen rule will validate it, each record key standing for itself (which record it
+    names is resolved by the rule)."""
+    resolver = _EveryKey() if index is None else index
     decisions: list[SheetDecision] = []
     unknown: list[str] = []
     seen: dict[tuple[str, str, str], SheetDecision] = {}
@@ -417,7 +429,7 @@ def read_decisions(
                         column="date",
                         hint="write dates as YYYY-MM-DD",
                     ) from error
-            record_id = index.resolve(value("record"))  # type: ignore[arg-type]
+            record_id = resolver.resolve(value("record"))  # type: ignore[arg-type]
             key = str(value("record")).strip()
             pmid = key.lower().removeprefix("pmid:").removeprefix("pubmed:").strip()
             if record_id is None and pmid in earlier_pmids:

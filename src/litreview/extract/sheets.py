@@ -126,20 +126,29 @@ def read_extraction(
     studies_path: str | Path,
     arms_path: str | Path | None,
     *,
-    screened: pd.DataFrame,
+    screened: pd.DataFrame | None,
     merged_into: Mapping[str, str] | None = None,
     require_complete: bool = True,
 ) -> Extraction:
-    """Read and validate the sheets; the first bad cell raises InputFileError naming it."""
+    """Read and validate the sheets; the first bad cell raises InputFileError naming it.
+
+    ``screened=None`` is the check the workflow makes when it loads, before any screening:
+    every column and cell is read as the extract rule will read it, each key standing for
+    itself (whether it names an included record is checked by the rule)."""
     studies_path = Path(studies_path)
-    missing_columns = [c for c in ("record_id", "title", "status") if c not in screened]
-    if missing_columns:
-        raise ValidationError(
-            f"the screened table lacks column(s) {', '.join(missing_columns)}: pass "
-            "results/screening/screened.tsv as written by the screening stage"
-        )
-    index = RecordIndex.build(screened, merged_into or {})
-    records = {str(record["record_id"]): record for record in screened.to_dict("records")}
+    if screened is None:
+        index, records = _KeysAsRecords(), _RecordsByKey()
+        screened = pd.DataFrame(columns=["record_id", "title", "status"], dtype="string")
+    else:
+        missing_columns = [c for c in ("record_id", "title", "status") if c not in screened]
+        if missing_columns:
+            raise ValidationError(
+                f"the screened table lacks column(s) {', '.join(missing_columns)}: pass "
+                "results/screening/screened.tsv as written by the screening stage"
+            )
+        index = RecordIndex.build(screened, merged_into or {})
+        records = {str(record["record_id"]): record for record in screened.to_dict("records")}
+    at_load = isinstance(records, _RecordsByKey)
     sheet = read_sheet(studies_path, preferred_sheet=STUDIES_SHEET)
     study_fields = form.at("study")
     check_columns(
@@ -156,7 +165,7 @@ def read_extraction(
         record_id = _resolve(row, form.key, key, index, records)
         record = records[record_id]
         status = _missing(record.get("status"))
-        if status != "included":
+        if status != "included" and not at_load:
             row.fail(
                 form.key,
                 f"record {record_id} ({_title(record.get('title'))}) is {status}, not included: "
@@ -174,7 +183,7 @@ def read_extraction(
         first_rows[record_id] = (row.row, key)
         study = {"record_id": record_id, "_source": row}
         for spec in study_fields:
-            study[spec.name] = _value(row, spec, record)
+            study[spec.name] = _value(row, spec, record, at_load=at_load)
         studies.append(study)
 
     arms: list[dict[str, Any]] = []
@@ -193,7 +202,7 @@ def read_extraction(
             row = _SheetRow(arms_path, int(values[ROW_COLUMN]), values)
             key = _required(row, form.key)
             record_id = index.resolve(key)
-            if record_id is None or record_id not in first_rows:
+            if (record_id is None or record_id not in first_rows) and not at_load:
                 row.fail(
                     form.key,
                     f"study {key!r} has no row in the studies sheet {studies_path}",
@@ -210,7 +219,9 @@ def read_extraction(
             seen[(record_id, name.casefold())] = row.row
             arm = {"record_id": record_id, "arm": name, "_source": row}
             for spec in arm_fields:
-                arm[spec.name] = _value(row, spec, records[record_id], inherited=True)
+                arm[spec.name] = _value(
+                    row, spec, records[record_id], inherited=True, at_load=at_load
+                )
             arms.append(arm)
 
     included = included_records(screened)
@@ -235,6 +246,32 @@ def read_extraction(
         included=included,
         missing=missing,
     )
+
+
+class _KeysAsRecords:
+    """At load, before screening: each key of the sheets names a record of its own."""
+
+    def resolve(self, key: str) -> str:
+        text = key.strip().lower()
+        for prefix in ("pubmed:", "pmid:"):
+            text = text.removeprefix(prefix).strip()
+        return text
+
+
+class _RecordsByKey(dict):
+    """At load: the stand-in record of a key (its id only)."""
+
+    def __missing__(self, record_id: str) -> dict[str, Any]:
+        return {"record_id": record_id}
+
+    def __contains__(self, record_id: object) -> bool:
+        return True
+
+
+def check_sheets(form: Form, studies_path: str | Path, arms_path: str | Path | None) -> None:
+    """What the workflow checks when it loads: every column and cell of the extraction sheets,
+    quantities included, read as the extract rule will read them."""
+    normalise(form, read_extraction(form, studies_path, arms_path, screened=None))
 
 
 def _required(row: _SheetRow, column: str) -> str:
@@ -281,11 +318,17 @@ def included_records(screened: pd.DataFrame) -> pd.DataFrame:
 
 
 def _value(
-    row: _SheetRow, spec: Field, record: Mapping[str, Any], *, inherited: bool = False
+    row: _SheetRow,
+    spec: Field,
+    record: Mapping[str, Any],
+    *,
+    inherited: bool = False,
+    at_load: bool = False,
 ) -> Any:
     """The typed value of one cell, or a failure naming the cell, the value and what is allowed.
 
-    `inherited`: an empty cell takes the study row's value (an arm's), so it may be empty."""
+    `inherited`: an empty cell takes the study row's value (an arm's), so it may be empty.
+    `at_load`: no screened record to compare a screening category with (checked later)."""
     text = row.text(spec.column)
     if text is None:
         if spec.required and not (inherited and spec.on("study")):
@@ -295,7 +338,7 @@ def _value(
         code = _lookup(spec.codes, text)
         if code is None:
             row.fail(spec.column, f"{text!r} is not a code of {spec.name}", f"use {spec.allowed()}")
-        if spec.from_screening:
+        if spec.from_screening and not at_load:
             screened = _missing(record.get("category"))
             if code != screened:
                 row.fail(

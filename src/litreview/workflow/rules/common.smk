@@ -38,11 +38,19 @@ at_load(check_at_load, config)
 
 # The declared extraction form and report, checked now: a bad key stops the run at load.
 from litreview.report import output_names, report_from_config
+from litreview.extract.sheets import check_sheets as check_extraction_sheets
 from litreview.stages import extraction_form
 
 EXTRACTION_FORM = (
     at_load(extraction_form, config) if config["extraction"]["fields"] else None
 )
+if EXTRACTION_FORM and config["extraction"]["studies"]:  # every cell, quantities too
+    at_load(
+        check_extraction_sheets,
+        EXTRACTION_FORM,
+        config["extraction"]["studies"],
+        config["extraction"]["arms"],
+    )
 REPORT_SPEC = (
     at_load(report_from_config, config["report"], EXTRACTION_FORM)
     if EXTRACTION_FORM
