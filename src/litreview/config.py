@@ -136,6 +136,11 @@ def check_at_load(config: Mapping[str, Any], directory: str | Path = ".") -> Non
     _check_patterns(config)
     _check_screening(config["screening"], root)
     _check_published(config, root)
+    other_sources = config["identify"].get("other_sources")
+    if other_sources:
+        from litreview.identify import read_other_sources
+
+        read_other_sources(root / other_sources)
     search = config["search"]
     if search["mode"] == "live":
         email = (config.get("entrez") or {}).get("email") or ""
@@ -343,12 +348,6 @@ def _check_screening(screening: Mapping[str, Any], root: Path) -> None:
     rules = (screening.get("conflicts") or {}).values()
     arbiter = screening.get("arbiter")
     reviewers = reviewers_in([root / path for path in screening.get("sheets") or []])
-    if "arbiter" in rules and not arbiter and len(reviewers) > 1:
-        raise ConfigError(
-            "config screening.conflicts uses the arbiter rule but screening.arbiter is not set, "
-            f"and the sheets have several reviewers ({', '.join(sorted(reviewers))}): name the "
-            "one who settles conflicts"
-        )
     declared = screening.get("reviewers")
     if declared:
         unknown = sorted(reviewers - set(declared))
@@ -358,6 +357,13 @@ def _check_screening(screening: Mapping[str, Any], root: Path) -> None:
                 f"screening.reviewers ({', '.join(declared)}) does not list: fix the sheets' "
                 "reviewer column, or add them"
             )
+    if "arbiter" in rules and not arbiter and len(reviewers) > 1:
+        raise ConfigError(
+            "config screening.conflicts uses the arbiter rule but screening.arbiter is not set, "
+            f"and the sheets have several reviewers ({', '.join(sorted(reviewers))}): name the "
+            "one who settles conflicts"
+        )
+    if declared:
         if arbiter and arbiter not in declared:
             raise ConfigError(
                 f"config screening.arbiter {arbiter!r} is not one of screening.reviewers "

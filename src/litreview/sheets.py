@@ -50,6 +50,13 @@ def _read_xlsx(path: Path, preferred_sheet: str) -> pd.DataFrame:
             f"{preferred_sheet!r}",
             hint=f"rename the sheet holding the decisions to {preferred_sheet!r}",
         )
+    for merged in worksheet.merged_cells.ranges:
+        raise InputFileError(
+            path,
+            f"cells {merged.coord} are merged",
+            row=merged.min_row,
+            hint="unmerge them: each row needs its own value in each column",
+        )
     rows = list(worksheet.iter_rows())
     if not rows:
         raise InputFileError(path, f"sheet {worksheet.title!r} is empty")
@@ -129,6 +136,7 @@ def check_columns(
             path,
             f"missing column(s) {', '.join(map(repr, missing))}",
             row=1,
+            column=missing[0],
             hint=f"the header needs {', '.join(required)}",
         )
     unknown = [column for column in present if column not in allowed]
