@@ -224,6 +224,28 @@ def test_a_live_run_takes_a_new_snapshot_and_never_writes_the_api_key(
     assert manifest["resolution"]["dois_requested"] == ["10.5555/unindexed.4"]
     assert manifest["parameters"]["api_key_used"] is True
     assert _prisma(folder) == _prisma(synthetic_review)
+    assert secret not in result.stdout + result.stderr
+    opened: dict[str, set[Path]] = {"raw": set(), "gz": set(), "zip": set()}
     for path in folder.rglob("*"):
         if path.is_file():
-            assert secret.encode() not in path.read_bytes(), path
+            for kind, data in _contents(path):
+                assert secret.encode() not in data, (path, kind)
+                opened[kind].add(path)
+    # the snapshot's gzipped payloads (esearch, efetch) and the XLSX workbooks, opened too
+    assert len(opened["gz"]) >= 2 and len(opened["zip"]) >= 2, opened
+
+
+def _contents(path: Path):
+    """A file's bytes, and what it holds when compressed: a gzip payload's text, every member
+    of a zip (an XLSX workbook)."""
+    import gzip
+    import zipfile
+
+    data = path.read_bytes()
+    yield "raw", data
+    if data[:2] == b"\x1f\x8b":
+        yield "gz", gzip.decompress(data)
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                yield "zip", archive.read(member)
