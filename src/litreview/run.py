@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -158,6 +159,12 @@ def run(args: argparse.Namespace) -> int:
             override_file.write_text(yaml.safe_dump(overrides, sort_keys=True), encoding="utf-8")
             command += ["--configfile", str(override_file)]
         status = subprocess.call(command, env=os.environ.copy())
+    if status != 0 and "--unlock" not in passthrough and locked(run_directory(passthrough)):
+        again = shlex.join(
+            ["litreview", "run", "--unlock", *passthrough]
+            + (["--config", *args.config] if args.config else [])
+        )
+        print(LOCK_HINT.format(unlock=again), file=sys.stderr)
     if status == 0:
         new = new_records(Path.cwd() / "results" / "changes" / "changes.csv")
         if new:
@@ -166,6 +173,32 @@ def run(args: argparse.Namespace) -> int:
             if code is not None:
                 return code
     return status
+
+
+LOCK_HINT = (
+    "litreview run: the review folder is locked (.snakemake/locks). Either another run is "
+    "working in it (let it finish), or a run was killed (SIGKILL, a power cut, a cluster job "
+    "over its time) and left its lock behind. If no other run is going, run\n"
+    "    {unlock}\n"
+    "then rerun as before: the killed run left no snapshot and no partial output behind "
+    "(Snakemake reruns the jobs it had not finished)."
+)
+
+
+def run_directory(passthrough: list[str]) -> Path:
+    """The folder Snakemake works in: --directory / -d if given, else the current one."""
+    for number, argument in enumerate(passthrough):
+        if argument in ("--directory", "-d") and number + 1 < len(passthrough):
+            return Path(passthrough[number + 1])
+        if argument.startswith("--directory="):
+            return Path(argument.partition("=")[2])
+    return Path.cwd()
+
+
+def locked(directory: Path) -> bool:
+    """Whether Snakemake's lock files are present in the folder."""
+    folder = directory / ".snakemake" / "locks"
+    return folder.is_dir() and any(folder.iterdir())
 
 
 def new_records(changes_csv: Path) -> int:
