@@ -121,3 +121,26 @@ def test_a_record_pubmed_never_serves_stops_the_run_naming_it(tmp_path, eutils_s
     with pytest.raises(IncompleteResultError, match=f"Missing PMIDs: {gone}"):
         _search(server, tmp_path / "faulty")
     assert _left_behind(tmp_path / "faulty") == []
+
+
+def test_a_search_whose_pages_drift_is_made_again_and_gives_the_records_of_that_moment(
+    tmp_path, eutils_server
+):
+    store = _store()
+    server = eutils_server(store, faults=["esearch@1:drift"])
+    folder = _search(server, tmp_path / "faulty", esearch_page_size=10)
+    repeats = load_snapshot(folder).manifest["search_repeats"]
+    assert len(repeats) == 1 and "PMIDs given twice" in repeats[0]["problem"]
+    # a search never disturbed, of the result as it stands after the record was added
+    settled = _store()
+    settled.queries = {QUERY: [max(settled.records), *store.queries[QUERY]]}
+    clean = _search(eutils_server(settled), tmp_path / "clean", esearch_page_size=10)
+    assert len(load_snapshot(folder).ids) == 46
+    assert _records_tsv(folder, tmp_path / "a.tsv") == _records_tsv(clean, tmp_path / "b.tsv")
+
+
+def test_a_search_that_drifts_twice_stops_naming_the_repeated_pmids(tmp_path, eutils_server):
+    server = eutils_server(_store(), faults=["esearch@1:drift", "esearch@6:drift"])
+    with pytest.raises(IncompleteResultError, match=r"PMIDs given twice: \d+.*second search"):
+        _search(server, tmp_path / "faulty", esearch_page_size=10)
+    assert _left_behind(tmp_path / "faulty") == []

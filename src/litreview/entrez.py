@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -353,6 +354,10 @@ class _HistoryResponseError(Exception):
 HISTORY_LOST_MARKER = "Unable to obtain query"
 
 
+class _CountDriftError(IncompleteResultError):
+    """A search's pages did not add up to its Count: PubMed changed between two pages."""
+
+
 _ROOT_PATTERN = re.compile(rb"<([A-Za-z_][\w.:-]*)[\s/>]")
 _DOCTYPE_PATTERN = re.compile(
     rb"<!DOCTYPE\s+\w+\s+(?:PUBLIC\s+\"[^\"]*\"\s+|SYSTEM\s+)\"([^\"]+)\""
@@ -646,6 +651,8 @@ class EntrezClient:
         self.requests_sent = 0
         # each time the history server could not serve a search and IDs were POSTed instead
         self.history_fallbacks: list[dict[str, Any]] = []
+        # each search made again because its pages did not add up to its count
+        self.search_repeats: list[dict[str, Any]] = []
 
     def __repr__(self) -> str:
         key_state = "set" if self._api_key else "not set"
@@ -797,12 +804,31 @@ class EntrezClient:
     ) -> SearchResult:
         """Every PMID of ``term``, splitting into date windows past NCBI's 9,999-ID cap.
 
-        Raises IncompleteResultError when the IDs gathered do not add up to PubMed's Count.
+        When the pages do not add up to PubMed's Count (PubMed changed between two pages of
+        the search: records added or removed shift the later pages), the whole search is made
+        once more and the first attempt recorded in :attr:`search_repeats`; a second mismatch
+        raises IncompleteResultError, naming the PMIDs the pages repeated.
         """
         if (mindate is None) != (maxdate is None):
             raise ConfigError("give both mindate and maxdate, or neither (NCBI needs both)")
         if datetype not in _ALLOWED_DATETYPES:
             raise ConfigError(f"datetype {datetype!r} must be one of {_ALLOWED_DATETYPES}")
+        try:
+            return self._search_once(term, mindate, maxdate, datetype)
+        except _CountDriftError as drift:
+            logger.warning("%s; searching again", drift)
+            self.search_repeats.append({"query": term, "problem": str(drift)})
+        try:
+            return self._search_once(term, mindate, maxdate, datetype)
+        except _CountDriftError as drift:
+            raise IncompleteResultError(
+                f"{drift}. A second search found the same: PubMed is changing under the query "
+                "right now; rerun later (report it if it persists)"
+            ) from None
+
+    def _search_once(
+        self, term: str, mindate: str | None, maxdate: str | None, datetype: str
+    ) -> SearchResult:
         pages: list[EsearchPage] = []
         first = self.esearch(
             term, usehistory=True, mindate=mindate, maxdate=maxdate, datetype=datetype
@@ -820,13 +846,15 @@ class EntrezClient:
             )
             ids = self._collect_split(term, start, end, first.count, datetype, pages, windows)
         unique = tuple(dict.fromkeys(ids))
-        if len(unique) != first.count:
+        if len(unique) != first.count or len(ids) != len(unique):  # a shifted page repeats IDs
             where = f"date windows ({datetype})" if windows else "result pages"
-            raise IncompleteResultError(
+            repeated = [pmid for pmid, times in Counter(ids).items() if times > 1]
+            raise _CountDriftError(
                 f"PubMed counted {first.count} records for {term!r} but the {where} gave "
-                f"{len(unique)} distinct PMIDs. PubMed may have changed during the run (rerun), "
-                "or records lack a date in the window searched (give mindate/maxdate "
-                "covering them)."
+                f"{len(unique)} distinct PMIDs"
+                + (f" (PMIDs given twice: {_preview(repeated)})" if repeated else "")
+                + ": PubMed changed during the search, or records lack a date in the window "
+                "searched (give mindate/maxdate covering them)"
             )
         logger.info(
             "esearch: %d PMIDs for %r in %d request(s)%s",
@@ -866,7 +894,7 @@ class EntrezClient:
             )
             pages.append(page)
             if not page.ids:
-                raise IncompleteResultError(
+                raise _CountDriftError(
                     f"esearch for {term!r} stopped giving IDs at {len(ids)} of {first.count} "
                     f"(retstart={len(ids)}). PubMed may have changed during the run: rerun."
                 )

@@ -105,6 +105,7 @@ def run_search(
                 "fetch_mode": result.fetch_mode,
             },
             "history_fallbacks": client.history_fallbacks,
+            "search_repeats": client.search_repeats,
             "requests_sent": client.requests_sent,
             "esearch_requests": esearch_requests,
             "efetch_batches": efetch_batches,

@@ -91,7 +91,8 @@ FAULT_KINDS = ("500", "502", "503", "429", "truncate", "error", "hang", "reset")
 # "undeclared" adds an element the DTD lacks; "entity" answers a billion-laughs payload (an
 # internal DTD subset declaring nested entities); "expire" forgets the WebEnv history (NCBI's
 # "Unable to obtain query #1"); "drift" changes the stored result under the WebEnv (a record
-# added since the esearch, newest first).
+# added since the esearch, newest first). esearch: "drift" adds a record to the query's result
+# after this page, so the later pages shift by one.
 PAYLOAD_FAULT_KINDS = ("short", "undeclared", "entity", "expire", "drift")
 BILLION_LAUGHS = (
     b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
@@ -1032,6 +1033,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers=response.headers,
             )
             return
+        if endpoint == "esearch" and fault == "drift":
+            self._drift_query(params.get("term", "").strip())
         if fault == "truncate":
             body = body[: max(1, len(body) // 2)]
         elif endpoint == "efetch" and fault in ("short", "undeclared", "entity"):
@@ -1039,6 +1042,23 @@ class _Handler(BaseHTTPRequestHandler):
         self._finish(
             **record, status=200, body=body, content_type="text/xml; charset=UTF-8", fault=fault
         )
+
+    def _drift_query(self, term: str) -> None:
+        """After this esearch page, a record joins the query's result at its head: the pages
+        that follow shift by one, as PubMed's do when a record is added mid-search."""
+        with self.state.lock:
+            cached = self.state.query_cache.get(term)
+            if cached is None:
+                return
+            pmids, translation = cached
+            newcomer = self._newcomer(set(pmids))
+            if newcomer is not None:
+                self.state.query_cache[term] = ([newcomer, *pmids], translation)
+
+    def _newcomer(self, held: set[int]) -> int | None:
+        """The newest stored record outside ``held`` (a record 'added' to PubMed)."""
+        store = self.state.owner.store.records
+        return next((pmid for pmid in sorted(store, reverse=True) if pmid not in held), None)
 
     def _disturb_history(self, params: Mapping[str, str], fault: str) -> None:
         """ "expire": forget the WebEnv; "drift": a record joins the stored result at its head."""
@@ -1050,15 +1070,7 @@ class _Handler(BaseHTTPRequestHandler):
             history = self.state.histories.get(str(webenv), {}).get(str(params.get("query_key")))
             if history is None:
                 return
-            held = set(history.pmids)
-            newcomer = next(
-                (
-                    pmid
-                    for pmid in sorted(self.state.owner.store.records, reverse=True)
-                    if pmid not in held
-                ),
-                None,
-            )
+            newcomer = self._newcomer(set(history.pmids))
             if newcomer is not None:
                 history.pmids.insert(0, newcomer)
 
