@@ -100,6 +100,36 @@ def test_bins_pick_the_earliest_or_every_value(data: ReportData) -> None:
     assert metrics["b.order"] == "before; after"
 
 
+@pytest.mark.parametrize(
+    ("bins", "message"),
+    [
+        (
+            [{"label": "a", "from": "0 min", "to": "-60 min"}],
+            r"bins\[1\] \('a'\): from '0 min' is not below",
+        ),
+        (
+            [{"label": "a", "from": 0, "to": 60}, {"label": "b", "from": 30, "to": 90}],
+            r"bins\[2\] \('b'\) starts at 30, before the bin above it ends \('a'\)",
+        ),
+        (
+            [{"label": "a", "from": 60, "to": 90}, {"label": "b", "from": 0, "to": 30}],
+            r"bins\[2\].*list the bins in order",
+        ),
+        (
+            [{"label": "a", "from": 0, "to": 30}, {"label": "a", "from": 30, "to": 60}],
+            r"bins\[2\]: the label 'a' is used twice",
+        ),
+        ([{"from": 0, "to": 30}], r"bins\[1\] needs a label"),
+        ([{"label": "a", "from": "soon", "to": 30}], r"bins\[1\]\.from"),
+    ],
+)
+def test_bins_out_of_order_overlapping_or_unreadable_are_refused_at_load(bins, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        report_from_config(
+            {"tables": [{"name": "b", "kind": "bins", "value": "timing", "bins": bins}]}, FORM
+        )
+
+
 def test_tallies_and_listings(data: ReportData) -> None:
     spec = report_from_config(
         {
