@@ -146,3 +146,30 @@ def test_a_snapshot_of_another_query_or_window_is_not_replayed_silently(snapshot
         check_at_load(window, snapshot)
     allowed = config_of(snapshot, search={"maxdate": "2025/12/31", "replay_any_snapshot": True})
     check_at_load(allowed, snapshot)
+
+
+@pytest.mark.parametrize(
+    ("date", "start", "end", "outside"),
+    [
+        ("2020", "2020-06-01", None, False),  # a year overlapping the window is inside
+        ("2019", "2020-06-01", None, True),
+        ("2020-05", "2020-06-01", None, True),
+        ("2020-06-30", None, "2020-06", False),
+        ("2020-07-01", None, "2020-06", True),
+        ("2021-01-01", "2020", "2020", True),
+        ("2020-12-31", "2020", "2020", False),
+    ],
+)
+def test_record_dates_are_compared_as_calendar_spans(date, start, end, outside):
+    from litreview.screen import _outside_window
+
+    assert _outside_window(date, start, end) is outside
+
+
+def test_date_spans_refuse_what_is_not_a_date():
+    from litreview.config import date_span
+
+    for text in ("45123", "1/2/2024", "2023-02-30", "2020-13", "2020-1-1", ""):
+        with pytest.raises(ValueError):
+            date_span(text)
+    assert [str(day) for day in date_span("2024-02")] == ["2024-02-01", "2024-02-29"]

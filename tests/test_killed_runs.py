@@ -115,6 +115,7 @@ def test_a_search_killed_leaves_no_snapshot_and_the_rerun_gives_the_records(tmp_
 
 @pytest.mark.e2e
 def test_a_workflow_killed_mid_search_names_its_lock_and_recovers(tmp_path):
+    """Also: a second run started while the first works is refused by the same lock."""
     folder = tmp_path / "review"
     shutil.copytree(Path(__file__).parent / "reviews" / "minimal" / "config", folder / "config")
     config = yaml.safe_load((folder / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -126,15 +127,19 @@ def test_a_workflow_killed_mid_search_names_its_lock_and_recovers(tmp_path):
     (folder / "config" / "studies.csv").write_text("study,label,design,n\n", encoding="utf-8")
     config["extraction"]["require_complete"] = False
     (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    with EutilsServer(store, delay=0.3) as server:
+    with EutilsServer(store, delay=0.6) as server:
         live = ["--cores", "1", "--config", "search.mode=live", f"entrez.base_url={server.base_url}",
-                "entrez.batch_size=5"]  # fmt: skip
+                "entrez.batch_size=1"]  # fmt: skip
         command = [sys.executable, "-m", "litreview.cli", "run", *live]
         process = subprocess.Popen(
             command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,
         )  # fmt: skip
         _wait_for(lambda: _finished(server, "efetch") >= 1 or process.poll() is not None, 60)
+        second = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+        assert second.returncode != 0  # two runs at once: the second is refused
+        assert "the review folder is locked" in second.stderr
+        assert process.poll() is None  # and the first goes on
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         server.delay = 0.0
