@@ -1044,3 +1044,11 @@ def test_nbib_bad_value_names_its_own_line(tmp_path: Path) -> None:
         read_medline(path)
     assert (caught.value.row, caught.value.column) == (line, "DP")
     assert "'undated' holds no four-digit year" in str(caught.value)
+
+
+def test_a_short_medline_tag_line_is_refused_naming_its_row(tmp_path):
+    """Found by the fuzzer: "PM -" (a tag line shorter than five characters) crashed."""
+    path = tmp_path / "export.nbib"
+    path.write_text("PMID- 1\nTI  - A title\nPM -\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"export\.nbib, row 3: not a MEDLINE field line"):
+        read_medline(path)

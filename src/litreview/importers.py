@@ -1164,7 +1164,7 @@ def _scan_medline(text: str, path: str | Path) -> tuple[list[str], list[dict[str
             canonical[-1] += " " + line.strip()
             continue
         match = _MEDLINE_TAG.match(line)
-        if match is None or line[4] != "-":
+        if match is None or line[4:5] != "-":
             raise InputFileError(
                 path,
                 f"not a MEDLINE field line: {line[:60]!r} (a field line is 'TAG - value')",
