@@ -28,6 +28,7 @@ FORMULA_TRIGGERS = "=+-@\t\r"
 _NEEDS_ESCAPE = r"^'*[=+\-@\t\r]"
 _ESCAPED = r"^'+[=+\-@\t\r]"
 _PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_FIRST_CHARACTERS = frozenset("'=+-@\t\r")
 _NEEDS_ESCAPE_RE = re.compile(_NEEDS_ESCAPE)
 _ESCAPED_RE = re.compile(_ESCAPED)
 _PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
@@ -87,7 +88,10 @@ def escape_table(table: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         text = values.astype("string")
-        mask = (
+        candidates = text.str.slice(0, 1).isin(_FIRST_CHARACTERS).fillna(False).astype(bool)
+        if not candidates.any():  # the common case, decided on first characters alone
+            continue
+        mask = candidates & (
             (text.str.match(_NEEDS_ESCAPE) & ~text.str.match(_PLAIN_NUMBER))
             .fillna(False)
             .astype(bool)
@@ -107,6 +111,8 @@ def unescape_table(table: pd.DataFrame) -> pd.DataFrame:
             table[column] = values.map(unescape_cell)
             continue
         if not pd.api.types.is_string_dtype(values):
+            continue
+        if not values.str.startswith("'").fillna(False).any():  # nothing escaped here
             continue
         mask = values.str.match(_ESCAPED).fillna(False).astype(bool)
         if mask.any():
