@@ -741,3 +741,37 @@ def test_the_workflow_stops_at_load_with_one_line_and_writes_nothing(review, var
     assert "Traceback" not in result.stderr and '  File "' not in result.stderr
     assert not (review / "results").exists()
     assert _fingerprint(review) == before
+
+
+@pytest.mark.e2e
+def test_a_new_review_with_header_only_sheets_and_commas_in_a_reason_runs_through(review):
+    """A reason label with commas (the first review's 'Not original research (review, comment,
+    notice)') and sheets holding only their headers: the whole run completes, PRISMA too."""
+    label = "Not original research (review, comment, notice)"
+
+    def change(config):
+        config["screening"]["reasons"]["not_original_research"] = label
+        config["screening"]["automatic"] = {
+            "publication_types": [{"exclude": ["Review"], "reason": "not_original_research"}]
+        }
+        config["extraction"]["require_complete"] = False
+        del config["audit"]
+
+    _edit_config(review, change)
+    for kind in ("screening", "extraction", "other_sources"):
+        header, _ = _header_and_rows(kind)
+        _apply(review, kind, _csv(header, []), SHEETS[kind][0])
+    records = [
+        {"pmid": 4000 + i, "title": f"Study {i}", "year": 2020 + i, "languages": ["eng"],
+         "publication_types": ["Review"] if i == 1 else ["Journal Article"]}
+        for i in range(1, 5)
+    ]  # fmt: skip
+    take_snapshot(review, render_article_set(records), [str(4000 + i) for i in range(1, 5)], "t")
+    result = subprocess.run(
+        [sys.executable, "-m", "litreview.cli", "run", "--cores", "1"],
+        cwd=review, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = (review / "results" / "prisma" / "metrics.tsv").read_text(encoding="utf-8")
+    line = next(row for row in metrics.splitlines() if "not_original_research" in row)
+    assert line.split("\t")[1] == "1" and line.endswith(label)
