@@ -51,7 +51,17 @@ FLAG_COLUMNS: tuple[str, ...] = (
 LINK_FLAG_COLUMNS: tuple[str, ...] = ("has_erratum", "is_updated")
 
 #: Values accepted by ``read_bibliographic_file(format=...)``.
-FORMATS: tuple[str, ...] = ("ris", "nbib", "medline", "csv", "tsv", "embase", "wos", "scopus")
+FORMATS: tuple[str, ...] = (
+    "ris",
+    "nbib",
+    "medline",
+    "wos_tagged",
+    "csv",
+    "tsv",
+    "embase",
+    "wos",
+    "scopus",
+)
 
 #: Canonical entry types (``entry_type`` column); anything recognised but outside these is "other".
 ENTRY_TYPES: tuple[str, ...] = (
@@ -809,6 +819,9 @@ _RIS_SINGLE_LINE = {"TY", "PY", "Y1", "VL", "IS", "SP", "EP", "DO", "ER"}
 _RIS_HINT = "fix or remove that line, or export the records again"
 # Publishers' and link resolvers' RIS files open with a small header (ScienceDirect, 360 Link).
 _RIS_PREAMBLE = re.compile(r"^(?:Provider|Database|Tagformat|Content):")
+# Ovid numbers its RIS records ("1." on a line of its own) and puts its links between them.
+_OVID_NUMBER = re.compile(r"^(\d+)\.$")
+_OVID_LINK = re.compile(r"^Link to the (?:Ovid Full Text|External Link Resolver)")
 
 
 @dataclass
@@ -828,6 +841,7 @@ def _scan_ris(text: str, path: str | Path) -> list[_RisRecord]:
     records: list[_RisRecord] = []
     current: _RisRecord | None = None
     last_tag: str | None = None
+    numbers: list[int] = []  # Ovid's record numbers, when the export has them
     for number, raw in enumerate(_split_lines(text), start=1):
         line = raw.rstrip()
         if _CONTROL.search(line):
@@ -850,6 +864,20 @@ def _scan_ris(text: str, path: str | Path) -> list[_RisRecord]:
                     hint=_RIS_HINT,
                 )
             if current is None and _RIS_PREAMBLE.match(line):
+                continue
+            if current is None and _OVID_LINK.match(line.strip()):
+                continue
+            ovid = _OVID_NUMBER.match(line.strip()) if current is None else None
+            if ovid:
+                numbers.append(int(ovid.group(1)))
+                if numbers[-1] != len(records) + 1:
+                    raise InputFileError(
+                        path,
+                        f"Ovid record number {numbers[-1]} where {len(records) + 1} comes next: "
+                        "a record is missing or out of place",
+                        row=number,
+                        hint="export the records from Ovid again, all of them in one file",
+                    )
                 continue
             if current is None:
                 raise InputFileError(
@@ -921,6 +949,13 @@ def _scan_ris(text: str, path: str | Path) -> list[_RisRecord]:
     if not records:
         raise InputFileError(
             path, "holds no RIS record", hint="check that this is a RIS export ('TY  - ' lines)"
+        )
+    if numbers and len(numbers) != len(records):
+        raise InputFileError(
+            path,
+            f"{len(records)} records but {len(numbers)} Ovid record numbers: a record has no "
+            "number, or a number no record",
+            hint="export the records from Ovid again",
         )
     return records
 
@@ -1275,6 +1310,148 @@ def _medline_record(
     elif record["journal"] or record["journal_abbrev"]:
         record["entry_type"] = "article"
     return _finish(record)
+
+
+# ---------------------------------------------------------------------------------------------
+# Web of Science tagged plain text ("Other file formats" > "Plain text")
+# ---------------------------------------------------------------------------------------------
+
+_WOS_TAG = re.compile(r"^([A-Z][A-Z0-9])(?: (.*))?$")
+_WOS_HINT = "export from Web of Science again (Plain text file, or Tab delimited file, or RIS)"
+# Fields whose continuation lines are items of a list (one author a line), not wrapped text.
+_WOS_LIST_TAGS = {"AU", "AF", "CR", "C1", "BA", "BF", "CA", "GP"}
+
+
+@dataclass
+class _TaggedRecord:
+    start_line: int
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    tag_lines: dict[str, int] = field(default_factory=dict)
+
+
+def _scan_wos(text: str, path: str | Path) -> list[_TaggedRecord]:
+    """Web of Science's tagged export: ``FN``/``VR`` header, records of two-letter tags each
+    ending with ``ER``, ``EF`` at the end; a field's further lines are indented three spaces.
+    Checked line by line: a record cut short, text outside records, or no ``EF`` is an error
+    naming the line."""
+    records: list[_TaggedRecord] = []
+    current: _TaggedRecord | None = None
+    last_tag: str | None = None
+    ended = False
+    for number, raw in enumerate(_split_lines(text), start=1):
+        line = raw.rstrip()
+        if _CONTROL.search(line):
+            raise InputFileError(path, "has control characters (binary garbage)", row=number,
+                                 hint=_WOS_HINT)  # fmt: skip
+        if not line.strip():
+            continue
+        if ended:
+            raise InputFileError(path, f"text after EF: {line[:60]!r}", row=number, hint=_WOS_HINT)
+        if line.startswith("   ") and current is not None and last_tag is not None:
+            values = current.fields[last_tag]
+            if last_tag in _WOS_LIST_TAGS:
+                values.append(line.strip())
+            else:
+                values[-1] = f"{values[-1]} {line.strip()}"
+            continue
+        match = _WOS_TAG.match(line)
+        if match is None:
+            raise InputFileError(
+                path, f"not a Web of Science field line: {line[:60]!r} (a field line is "
+                "'TG value', its further lines indented three spaces)",
+                row=number, hint=_WOS_HINT,
+            )  # fmt: skip
+        tag, value = match.group(1), (match.group(2) or "").strip()
+        if tag in ("FN", "VR") and current is None:
+            continue
+        if tag == "EF":
+            if current is not None:
+                raise InputFileError(
+                    path, f"the record starting at line {current.start_line} has no ER",
+                    row=number, hint=_WOS_HINT,
+                )  # fmt: skip
+            ended = True
+            continue
+        if current is None:
+            if tag != "PT":
+                raise InputFileError(
+                    path, f"a record starts with {tag}, not PT (the publication type)",
+                    row=number, column=tag, hint=_WOS_HINT,
+                )  # fmt: skip
+            current = _TaggedRecord(start_line=number)
+        if tag == "ER":
+            records.append(current)
+            current, last_tag = None, None
+            continue
+        current.fields.setdefault(tag, []).append(value)
+        current.tag_lines.setdefault(tag, number)
+        last_tag = tag
+    if current is not None:
+        raise InputFileError(
+            path, f"the record starting at line {current.start_line} has no ER (end of file "
+            "reached)", row=current.start_line, hint="the export may be cut short: " + _WOS_HINT,
+        )  # fmt: skip
+    if not records:
+        raise InputFileError(path, "holds no Web of Science record", hint=_WOS_HINT)
+    return records
+
+
+_WOS_DOCUMENT_TYPES = {"J": "article", "B": "book", "S": "article", "P": "other", "C": "conference"}
+
+
+def _wos_record(scan: _TaggedRecord, path: str | Path) -> dict[str, Any]:
+    fields = scan.fields
+
+    def text(*tags: str) -> str | None:
+        for tag in tags:
+            if fields.get(tag):
+                return _clean(" ".join(fields[tag]))
+        return None
+
+    def cell(tag: str) -> AbstractContextManager[None]:
+        return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
+
+    record: dict[str, Any] = {"source_line": scan.start_line}
+    record["title"] = text("TI")
+    record["journal"] = text("SO")
+    record["journal_abbrev"] = text("J9", "JI")
+    with cell("AU" if fields.get("AU") else "AF"):
+        record["authors"] = _join(normalize_authors(fields.get("AU") or fields.get("AF") or []))
+    record["abstract"] = text("AB")
+    record["volume"] = text("VL")
+    record["issue"] = text("IS")
+    record["pages"] = join_pages(text("BP"), text("EP")) or text("AR")
+    with cell("PY"):
+        record["year"] = parse_year(text("PY"))
+    if text("PD") or text("PY"):
+        with cell("PD"):
+            record["publication_date"] = parse_publication_date(
+                " ".join(filter(None, [text("PD"), text("PY")])), year=record["year"]
+            )
+    with cell("DI"):
+        record["doi"] = normalize_doi(text("DI"))
+    with cell("PM"):
+        record["pmid"] = normalize_pmid(text("PM"))
+    record["languages"] = _join(normalize_language(v) for v in (text("LA") or "").split(";"))
+    types = [value.strip() for value in (text("DT") or "").split(";") if value.strip()]
+    record["publication_types"] = _join(types)
+    record["keywords"] = _join(
+        value.strip() for tag in ("DE", "ID") for value in (text(tag) or "").split(";")
+    )
+    record.update(publication_type_flags(types, complete=False))
+    record["entry_type"] = _entry_type(_WOS_DOCUMENT_TYPES.get(text("PT") or ""), types)
+    return _finish(record)
+
+
+def read_wos_tagged(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a Web of Science plain-text (tagged) export into records."""
+    return _wos_tagged_table(_read_text(path, encoding), path)
+
+
+def _wos_tagged_table(text: str, path: str | Path) -> pd.DataFrame:
+    scans = _scan_wos(text, path)
+    builders = (partial(_wos_record, scan, path) for scan in scans)
+    return _records_frame(_each_record(path, builders), path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1721,13 +1898,8 @@ def _detect_format(path: str | Path, text: str) -> str:
         return "ris"
     if first.startswith("PMID-"):
         return "nbib"
-    if first.startswith("FN ") and "Web of Science" in first:
-        raise InputFileError(
-            path,
-            "is a Web of Science plain-text export, which is not read",
-            row=1,
-            hint="export from Web of Science as 'Tab delimited file' (or as RIS) instead",
-        )
+    if re.match(r"^FN (?:Clarivate|Thomson Reuters)|^FN .*Web of Science", first):
+        return "wos_tagged"
     if suffix in {".txt", ".tab", ""} and ("\t" in first or "," in first or ";" in first):
         return "csv"
     raise InputFileError(
@@ -1755,7 +1927,7 @@ def read_bibliographic_file(
     chosen = _detect_format(path, text) if format is None else format.lower()
     if chosen not in FORMATS:
         raise InputFileError(path, f"unknown format {format!r}", hint=f"use one of {list(FORMATS)}")
-    if mapping and chosen in {"ris", "nbib", "medline"}:
+    if mapping and chosen in {"ris", "nbib", "medline", "wos_tagged"}:
         raise InputFileError(
             path,
             f"a column mapping was given for a {chosen} file",
@@ -1765,5 +1937,7 @@ def read_bibliographic_file(
         return _ris_table(text, path)
     if chosen in {"nbib", "medline"}:
         return _medline_table(text, path)
+    if chosen == "wos_tagged":
+        return _wos_tagged_table(text, path)
     layout = None if chosen in {"csv", "tsv"} else chosen
     return _delimited_table(text, path, layout, mapping)
