@@ -745,10 +745,9 @@ def test_format_errors(tmp_path: Path) -> None:
         read_bibliographic_file(DATA / "scopus.ris", "bibtex")
     with pytest.raises(InputFileError, match="column mappings apply to CSV/TSV exports only"):
         read_bibliographic_file(DATA / "scopus.ris", mapping={"title": "TI"})
-    plain = tmp_path / "savedrecs.txt"
+    plain = tmp_path / "savedrecs.txt"  # Web of Science plain text: read, detected by content
     plain.write_text("FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Riggs, ES\nER\n")
-    with pytest.raises(InputFileError, match="export from Web of Science as 'Tab delimited file'"):
-        read_bibliographic_file(plain)
+    assert read_bibliographic_file(plain)["authors"].tolist() == ["Riggs ES"]
     with pytest.raises(InputFileError, match="does not exist"):
         read_bibliographic_file(tmp_path / "missing.ris")
     with pytest.raises(InputFileError, match="holds no RIS record"):

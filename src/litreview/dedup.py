@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from typing import Any
-from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
 from litreview.errors import ConfigError, ValidationError
+from litreview.ids import doi_in, pmcid_in, pmid_in
 
 
 @dataclass(frozen=True)
@@ -258,44 +258,11 @@ def _strip_notes(value: str) -> str:
     return text
 
 
-_DOI_FIND = re.compile(r"10\.\d{4,9}/\S+")
-
-
-def normalise_doi(value: str | None) -> str | None:
-    """Lower-case bare DOI ("10.x/y") from URL, "doi:" or plain forms; None if there is none."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if re.search(r"%[0-9a-f]{2}", text):  # URL-encoded: "10.1016/s0025-7753%2817%2930624-3"
-        text = unquote(text)
-    found = _DOI_FIND.search(text)
-    if not found:
-        return None
-    doi = found.group(0).rstrip(".,;:")
-    # A closing bracket belongs to the DOI only if the DOI opened it: "...(92)90001-x" vs "(doi)".
-    while (
-        doi
-        and doi[-1] in ")]}"
-        and doi.count(doi[-1]) > doi.count({")": "(", "]": "[", "}": "{"}[doi[-1]])
-    ):
-        doi = doi[:-1].rstrip(".,;:")
-    return doi or None
-
-
-def normalise_pmid(value: str | None) -> str | None:
-    """First number of a PMID field without leading zeros ("PMID: 00123" -> "123")."""
-    if value is None:
-        return None
-    found = re.search(r"\d+", value)
-    return (found.group(0).lstrip("0") or None) if found else None
-
-
-def normalise_pmcid(value: str | None) -> str | None:
-    """Upper-case "PMC123" form."""
-    if value is None:
-        return None
-    digits = re.sub(r"\D", "", value)
-    return f"PMC{digits.lstrip('0')}" if digits.strip("0") else None
+# Identifiers compare through the one set of normalisers (litreview.ids), lenient here: a field
+# that holds no identifier is simply missing.
+normalise_doi = doi_in
+normalise_pmid = pmid_in
+normalise_pmcid = pmcid_in
 
 
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")

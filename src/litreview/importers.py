@@ -34,12 +34,29 @@ import rispy
 from Bio import Medline
 
 from litreview.errors import InputFileError, ParseError
+from litreview.ids import DOI_IN_TEXT as _DOI_IN_TEXT
+from litreview.ids import YEAR as _YEAR
+from litreview.ids import (
+    doi_from_url,
+    normalize_doi,
+    normalize_issn,
+    normalize_pmcid,
+    normalize_pmid,
+    parse_year,
+)
 from litreview.records import MULTI_VALUE_SEPARATOR, RECORD_COLUMNS
 
 logger = logging.getLogger(__name__)
 
 #: Columns of an imported table: the shared record columns, then where each record came from.
-IMPORT_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "entry_type", "source_file", "source_line")
+IMPORT_COLUMNS: tuple[str, ...] = (
+    *RECORD_COLUMNS,
+    "entry_type",
+    "issn",
+    "database",
+    "source_file",
+    "source_line",
+)
 
 FLAG_COLUMNS: tuple[str, ...] = (
     "is_retracted",
@@ -56,6 +73,7 @@ FORMATS: tuple[str, ...] = (
     "nbib",
     "medline",
     "wos_tagged",
+    "ovid_tagged",
     "csv",
     "tsv",
     "embase",
@@ -80,108 +98,8 @@ _FIX_VALUE_HINT = "correct or clear the value in the file, then import it again"
 # Normalisers (public: other stages reuse them)
 # ---------------------------------------------------------------------------------------------
 
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+")
-_DOI_URL = re.compile(r"^(?:https?://)?(?:dx\.)?doi\.org/", re.IGNORECASE)
-_DOI_PREFIX = re.compile(r"^(?:doi\s*:?\s*)", re.IGNORECASE)
-_OPENING = {")": "(", "]": "[", "}": "{"}
-
-
-def normalize_doi(text: str | None) -> str | None:
-    """Return a DOI as lowercase bare ``10.xxxx/...``, or None when ``text`` is empty.
-
-    DOIs are case-insensitive, and exports write them bare, as ``doi:``/``DOI:`` or as
-    ``https://doi.org/`` / ``http://dx.doi.org/`` links; one form lets records match.
-    Raises ValueError when non-empty text holds no DOI.
-    """
-    if text is None:
-        return None
-    value = str(text).strip()
-    if not value:
-        return None
-    value = _DOI_URL.sub("", value)
-    value = _DOI_PREFIX.sub("", value).strip()
-    if "%2f" in value.lower() and "/" not in value:
-        value = re.sub("%2f", "/", value, flags=re.IGNORECASE)
-    match = _DOI_IN_TEXT.match(value)
-    if match is None:
-        raise ValueError(f"{text!r} is not a DOI (a DOI looks like 10.1371/journal.pone.0093735)")
-    doi = match.group(0).rstrip(".,;:")
-    # A closing bracket belongs to the DOI only if the DOI opened it: "(76)90109-4" vs "(doi)".
-    while doi and doi[-1] in ")]}" and doi.count(doi[-1]) > doi.count(_OPENING[doi[-1]]):
-        doi = doi[:-1].rstrip(".,;:")
-    if not _DOI_IN_TEXT.fullmatch(doi):
-        raise ValueError(f"{text!r} is not a DOI (nothing follows the prefix {doi!r})")
-    return doi.lower()
-
-
-def doi_from_url(url: str | None) -> str | None:
-    """Return the DOI of a doi.org link (``https://doi.org/10...``), else None.
-
-    Some exports (EndNote from Embase, Ovid) carry the DOI only as such a link in ``UR``.
-    """
-    if not url:
-        return None
-    value = url.strip()
-    if not _DOI_URL.match(value):
-        return None
-    return normalize_doi(value)
-
-
-_PMID_PREFIX = re.compile(r"^(?:pmid|pubmed\s*id|medline)\s*[:=]?\s*", re.IGNORECASE)
-
-
-def normalize_pmid(text: str | None) -> str | None:
-    """Return a PMID as a string of digits, or None when ``text`` is empty.
-
-    Accepts ``PMID: 123``-style prefixes and the ``123.0`` a spreadsheet makes of a number.
-    Raises ValueError when non-empty text is not a PMID.
-    """
-    if text is None:
-        return None
-    value = _PMID_PREFIX.sub("", str(text).strip())
-    if not value:
-        return None
-    value = re.sub(r"\.0$", "", value)
-    if not re.fullmatch(r"\d{1,9}", value) or int(value) == 0:
-        raise ValueError(f"{text!r} is not a PubMed ID (PMIDs are whole numbers such as 24807059)")
-    return str(int(value))
-
-
-def normalize_pmcid(text: str | None) -> str | None:
-    """Return a PubMed Central ID as ``PMC`` + digits, or None when ``text`` is empty."""
-    if text is None:
-        return None
-    value = str(text).strip()
-    if not value:
-        return None
-    match = re.fullmatch(r"(?:PMC)?\s*(\d{1,9})", value, flags=re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"{text!r} is not a PubMed Central ID (they look like PMC4012944)")
-    return f"PMC{int(match.group(1))}"
-
-
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2[01]\d\d)(?!\d)")
-
-
-def parse_year(text: str | int | None) -> int | None:
-    """Return the (first) four-digit year in ``text``, or None when ``text`` is empty.
-
-    Covers the shapes exports use: ``2014``, ``2014 May 3``, ``2014///``, ``2014/05/09/``,
-    ``1990 Spring``, ``2013 Dec-2014 Jan``, ``7 May 2014``. Raises ValueError when non-empty
-    text holds no year.
-    """
-    if text is None:
-        return None
-    value = str(text).strip()
-    if not value:
-        return None
-    if re.fullmatch(r"\d{4}\.0", value):
-        value = value[:4]
-    match = _YEAR.search(value)
-    if match is None:
-        raise ValueError(f"{text!r} holds no four-digit year")
-    return int(match.group(1))
-
+# The identifier and year normalisers live in litreview.ids (one set for every stage); they
+# are re-exported here for the importers' callers.
 
 _MONTHS = {
     name: number
@@ -1022,6 +940,8 @@ def _ris_record(entry: Mapping[str, Any], scan: _RisRecord, path: str | Path) ->
         return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
 
     record: dict[str, Any] = {"source_line": scan.start_line}
+    record["database"] = text("DB", "DP")
+    record["issn"] = normalize_issn(" ".join(values("SN")))
     record["title"] = text("TI", "T1")
     journal_tag = next((tag for tag in ("T2", "JF", "JO") if values(tag)), None)
     record["journal"] = text(journal_tag) if journal_tag else None
@@ -1258,7 +1178,8 @@ def _medline_record(
     def cell(tag: str) -> AbstractContextManager[None]:
         return _cell(path, tag_lines.get(tag, start), tag)
 
-    record: dict[str, Any] = {"source_line": start}
+    record: dict[str, Any] = {"source_line": start, "database": "PubMed"}
+    record["issn"] = normalize_issn(" ".join(_field_values(medline, "IS")))
     with cell("PMID"):
         record["pmid"] = normalize_pmid(_medline_text(medline, "PMID"))
     ids = [
@@ -1383,6 +1304,11 @@ def _scan_wos(text: str, path: str | Path) -> list[_TaggedRecord]:
             records.append(current)
             current, last_tag = None, None
             continue
+        if tag == "PT" and "PT" in current.fields:
+            raise InputFileError(
+                path, f"a new record starts (PT) but the record starting at line "
+                f"{current.start_line} has no ER", row=number, column="PT", hint=_WOS_HINT,
+            )  # fmt: skip
         current.fields.setdefault(tag, []).append(value)
         current.tag_lines.setdefault(tag, number)
         last_tag = tag
@@ -1411,7 +1337,8 @@ def _wos_record(scan: _TaggedRecord, path: str | Path) -> dict[str, Any]:
     def cell(tag: str) -> AbstractContextManager[None]:
         return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
 
-    record: dict[str, Any] = {"source_line": scan.start_line}
+    record: dict[str, Any] = {"source_line": scan.start_line, "database": "Web of Science"}
+    record["issn"] = normalize_issn(" ".join(filter(None, [text("SN"), text("EI")])))
     record["title"] = text("TI")
     record["journal"] = text("SO")
     record["journal_abbrev"] = text("J9", "JI")
@@ -1451,6 +1378,123 @@ def read_wos_tagged(path: str | Path, *, encoding: str | None = None) -> pd.Data
 def _wos_tagged_table(text: str, path: str | Path) -> pd.DataFrame:
     scans = _scan_wos(text, path)
     builders = (partial(_wos_record, scan, path) for scan in scans)
+    return _records_frame(_each_record(path, builders), path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ovid tagged display (MEDLINE, Embase, PsycINFO through Ovid: "Export" > "Citation manager"
+# fields shown as tags)
+# ---------------------------------------------------------------------------------------------
+
+_OVID_RECORD = re.compile(r"^<(\d+)\.?\s*>$")
+_OVID_TAG = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s{1,2}-(?: (.*))?$")
+_OVID_HINT = (
+    "export from Ovid again (Export > Fields: Complete Reference, format: Citation Manager)"
+)
+
+
+def _scan_ovid(text: str, path: str | Path) -> list[_TaggedRecord]:
+    """Ovid's tagged records: each opens with ``<N. >``, then ``TG  - value`` lines whose
+    further lines are indented. The numbers must run 1, 2, 3...: a gap is a record lost."""
+    records: list[_TaggedRecord] = []
+    current: _TaggedRecord | None = None
+    last_tag: str | None = None
+    for number, raw in enumerate(_split_lines(text), start=1):
+        line = raw.rstrip()
+        if _CONTROL.search(line):
+            raise InputFileError(path, "has control characters (binary garbage)", row=number,
+                                 hint=_OVID_HINT)  # fmt: skip
+        if not line.strip():
+            continue
+        opening = _OVID_RECORD.match(line.strip())
+        if opening:
+            if int(opening.group(1)) != len(records) + (current is not None) + 1:
+                raise InputFileError(
+                    path, f"Ovid record <{opening.group(1)}> where "
+                    f"<{len(records) + (current is not None) + 1}> comes next: a record is "
+                    "missing or out of place", row=number, hint=_OVID_HINT,
+                )  # fmt: skip
+            if current is not None:
+                records.append(current)
+            current, last_tag = _TaggedRecord(start_line=number), None
+            continue
+        if current is None:
+            raise InputFileError(
+                path, f"text before the first record: {line[:60]!r} (records open with <1. >)",
+                row=number, hint=_OVID_HINT,
+            )  # fmt: skip
+        if raw[:1] in (" ", "\t"):
+            if last_tag is None:
+                raise InputFileError(path, f"an indented line with no field: {line[:60]!r}",
+                                     row=number, hint=_OVID_HINT)  # fmt: skip
+            values = current.fields[last_tag]
+            values[-1] = f"{values[-1]} {line.strip()}"
+            continue
+        match = _OVID_TAG.match(line)
+        if match is None:
+            raise InputFileError(
+                path, f"not an Ovid field line: {line[:60]!r} (a field line is 'TG  - value')",
+                row=number, hint=_OVID_HINT,
+            )  # fmt: skip
+        tag, value = match.group(1), (match.group(2) or "").strip()
+        current.fields.setdefault(tag, []).append(value)
+        current.tag_lines.setdefault(tag, number)
+        last_tag = tag
+    if current is not None:
+        records.append(current)
+    if not records:
+        raise InputFileError(path, "holds no Ovid record (<1. >)", hint=_OVID_HINT)
+    return records
+
+
+def _ovid_record(scan: _TaggedRecord, path: str | Path) -> dict[str, Any]:
+    fields = scan.fields
+
+    def text(*tags: str) -> str | None:
+        for tag in tags:
+            if fields.get(tag):
+                return _clean(" ".join(fields[tag]))
+        return None
+
+    def cell(tag: str) -> AbstractContextManager[None]:
+        return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
+
+    database = text("DB")
+    record: dict[str, Any] = {"source_line": scan.start_line, "database": database}
+    record["title"] = text("TI")
+    record["journal"] = text("JN", "JT")
+    record["journal_abbrev"] = text("JA", "TA")
+    with cell("AU"):
+        record["authors"] = _join(normalize_authors(fields.get("AU") or []))
+    record["abstract"] = text("AB")
+    record["volume"] = text("VO", "VI")
+    record["issue"] = text("IP")
+    record["pages"] = text("PG")
+    year_text = text("YR", "YP", "DP") or text("SO")
+    with cell("YR"):
+        record["year"] = parse_year(year_text) if year_text else None
+    with cell("DO"):
+        record["doi"] = normalize_doi(text("DO"))
+    if "medline" in (database or "").lower() or fields.get("PM"):
+        with cell("UI" if fields.get("UI") else "PM"):
+            record["pmid"] = normalize_pmid(text("PM", "UI"))
+    record["languages"] = _join(normalize_language(v) for v in fields.get("LG", []))
+    types = [value for value in fields.get("PT", [])]
+    record["publication_types"] = _join(types)
+    record["mesh"] = _join(
+        re.sub(r"\s*\[.*?\]$", "", term).split("/")[0].lstrip("*").strip()
+        for term in fields.get("MH", [])
+    )
+    record["keywords"] = _join(fields.get("KW", []))
+    record["issn"] = normalize_issn(" ".join(filter(None, [text("IS"), text("ES")])))
+    record.update(publication_type_flags(types, complete=False))
+    record["entry_type"] = _entry_type(None, types)
+    return _finish(record)
+
+
+def _ovid_tagged_table(text: str, path: str | Path) -> pd.DataFrame:
+    scans = _scan_ovid(text, path)
+    builders = (partial(_ovid_record, scan, path) for scan in scans)
     return _records_frame(_each_record(path, builders), path)
 
 
@@ -1900,6 +1944,8 @@ def _detect_format(path: str | Path, text: str) -> str:
         return "nbib"
     if re.match(r"^FN (?:Clarivate|Thomson Reuters)|^FN .*Web of Science", first):
         return "wos_tagged"
+    if _OVID_RECORD.match(first):
+        return "ovid_tagged"
     if suffix in {".txt", ".tab", ""} and ("\t" in first or "," in first or ";" in first):
         return "csv"
     raise InputFileError(
@@ -1908,6 +1954,12 @@ def _detect_format(path: str | Path, text: str) -> str:
         row=1,
         hint=f"pass format= one of {list(FORMATS)}",
     )
+
+
+def detect_format(path: str | Path, *, encoding: str | None = None) -> str:
+    """The format :func:`read_bibliographic_file` reads ``path`` as, from its extension and
+    content (reported by identification beside each file)."""
+    return _detect_format(path, _read_text(path, encoding))
 
 
 def read_bibliographic_file(
@@ -1927,7 +1979,7 @@ def read_bibliographic_file(
     chosen = _detect_format(path, text) if format is None else format.lower()
     if chosen not in FORMATS:
         raise InputFileError(path, f"unknown format {format!r}", hint=f"use one of {list(FORMATS)}")
-    if mapping and chosen in {"ris", "nbib", "medline", "wos_tagged"}:
+    if mapping and chosen in {"ris", "nbib", "medline", "wos_tagged", "ovid_tagged"}:
         raise InputFileError(
             path,
             f"a column mapping was given for a {chosen} file",
@@ -1939,5 +1991,7 @@ def read_bibliographic_file(
         return _medline_table(text, path)
     if chosen == "wos_tagged":
         return _wos_tagged_table(text, path)
+    if chosen == "ovid_tagged":
+        return _ovid_tagged_table(text, path)
     layout = None if chosen in {"csv", "tsv"} else chosen
     return _delimited_table(text, path, layout, mapping)

@@ -15,6 +15,7 @@ import pandas as pd
 from Bio import Entrez
 
 from litreview.errors import ParseError
+from litreview.ids import doi_in
 from litreview.xmlsafe import check_no_declarations
 
 # Column order of records.tsv. Other sources (RIS, nbib, CSV exports) are mapped onto the same
@@ -203,8 +204,7 @@ def _article_ids(id_list: Iterable[Any]) -> dict[str, str | None]:
         kind = names.get(getattr(article_id, "attributes", {}).get("IdType"))
         if kind is not None and ids[kind] is None:
             ids[kind] = _text(article_id)
-    if ids["doi"]:
-        ids["doi"] = ids["doi"].lower()
+    ids["doi"] = doi_in(ids["doi"])
     return ids
 
 
@@ -238,7 +238,7 @@ def _article_record(article: Mapping[str, Any]) -> dict[str, Any]:
     if ids["doi"] is None:
         for location in body.get("ELocationID", []):
             if getattr(location, "attributes", {}).get("EIdType") == "doi":
-                ids["doi"] = (_text(location) or "").lower() or None
+                ids["doi"] = doi_in(_text(location))
     publication_date, year = _date_text(issue.get("PubDate"))
     if year is None and body.get("ArticleDate"):
         publication_date, year = _date_text(body["ArticleDate"][0])
