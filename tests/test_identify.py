@@ -158,6 +158,30 @@ def test_file_rows_import_every_record_with_the_rows_method(tmp_path: Path) -> N
     assert other["entry_type"].tolist() == ["article", "conference"]
 
 
+def test_each_file_is_reported_with_its_detected_format_and_records(tmp_path: Path) -> None:
+    from litreview.importers import read_bibliographic_file
+
+    data = Path(__file__).parent / "data" / "importers"
+    for name in ("wos.ris", "ovid_medline_embase.txt", "pubmed_export.nbib"):
+        (tmp_path / name).write_bytes((data / name).read_bytes())
+    path = _sheet(
+        tmp_path,
+        "wos\tdatabase\tWeb of Science\twos.ris\t\n"
+        "ovid\tdatabase\tOvid\tovid_medline_embase.txt\t\n"
+        "pm\tdatabase\tPubMed export\tpubmed_export.nbib\tnbib\n",
+        "source_id\tmethod\tfound_via\tfile\tformat\n",
+    )
+    result = identify(
+        _search_records(), read_other_sources(path), sheet_path=path,
+        read_file=read_bibliographic_file,
+    )  # fmt: skip
+    files = result.files.set_index("source_id")
+    assert files["format"].to_dict() == {"wos": "ris", "ovid": "ovid_tagged", "pm": "nbib"}
+    assert files["format_given"].to_dict() == {"wos": False, "ovid": False, "pm": True}
+    assert files["records"].to_dict() == {"wos": 3, "ovid": 2, "pm": 8}
+    assert (result.identified["source_id"] == "ovid").sum() == 2
+
+
 def test_the_committed_other_sources_sheet_is_valid() -> None:
     sheet = read_other_sources(Path(__file__).parents[1] / "config" / "other_sources.tsv")
     assert len(sheet) > 0

@@ -106,7 +106,10 @@ def test_web_of_science_tagged_fields(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda t: t.replace("ER\n\nPT C", "PT C", 1), r"row 25, column 'PT': a new record starts .*line 3 has no ER"),
+        (
+            lambda t: t.replace("ER\n\nPT C", "PT C", 1),
+            r"row 25, column 'PT': a new record starts .*line 3 has no ER",
+        ),
         (
             lambda t: t.replace("EF\n", "").rsplit("ER\n", 1)[0],
             r"row 27: the record starting at line 27 has no ER",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +51,7 @@ REQUIRED_COLUMNS = ("source_id", "method", "found_via")
 _BIBLIOGRAPHIC = ("title", "authors", "year", "journal", "volume", "issue", "pages")
 _COPIED = ("pmid", "pmcid", "title", "journal", "volume", "issue", "pages", "publication_types")
 
+FILE_COLUMNS = ("source_id", "file", "format", "format_given", "records")
 IDENTIFIED_COLUMNS = (
     "record_id",
     "source_type",
@@ -176,6 +177,11 @@ class Identification:
 
     identified: pd.DataFrame
     unresolved: pd.DataFrame
+    files: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(FILE_COLUMNS), dtype="string")
+    )
+    """One row per bibliographic file the sheet names: its format (given or detected) and
+    how many records it gave."""
 
 
 def _empty_record() -> dict[str, object]:
@@ -228,6 +234,7 @@ def identify(
             }
         )
     unresolved: list[dict[str, object]] = []
+    files: list[dict[str, object]] = []
     if other_sources is not None and len(other_sources):
         pool = search_records if resolver_records is None else resolver_records
         by_pmid = {str(r["pmid"]): r for r in pool.to_dict("records")}
@@ -246,6 +253,15 @@ def identify(
                 if read_file is None:
                     raise InputFileError(base / row["file"], "no importer available")
                 imported = read_file(base / row["file"], row["format"])
+                files.append(
+                    {
+                        "source_id": row["source_id"],
+                        "file": row["file"],
+                        "format": imported.attrs.get("format", row["format"]),
+                        "format_given": not pd.isna(row["format"]),
+                        "records": len(imported),
+                    }
+                )
                 for number, record in enumerate(imported.to_dict("records"), 1):
                     rows.append(
                         {
@@ -293,4 +309,5 @@ def identify(
     unresolved_table = pd.DataFrame.from_records(
         unresolved, columns=["source_id", "pmid", "doi", "problem", "kept_as"]
     )
-    return Identification(identified=identified, unresolved=unresolved_table)
+    files_table = pd.DataFrame.from_records(files, columns=list(FILE_COLUMNS))
+    return Identification(identified=identified, unresolved=unresolved_table, files=files_table)

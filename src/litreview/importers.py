@@ -1985,6 +1985,14 @@ def read_bibliographic_file(
             f"a column mapping was given for a {chosen} file",
             hint="column mappings apply to CSV/TSV exports only; remove it for this file",
         )
+    table = _table_of(chosen, text, path, mapping)
+    table.attrs["format"] = chosen  # what was read, given or detected (identification reports it)
+    return table
+
+
+def _table_of(
+    chosen: str, text: str, path: str | Path, mapping: Mapping[str, str] | None
+) -> pd.DataFrame:
     if chosen == "ris":
         return _ris_table(text, path)
     if chosen in {"nbib", "medline"}:

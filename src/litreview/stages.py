@@ -444,6 +444,7 @@ def identify_records(
     unresolved_path: str | Path,
     *,
     csv_mappings: Mapping[str, Mapping[str, str]] | None = None,
+    files_path: str | Path | None = None,
 ) -> pd.DataFrame:
     from litreview.identify import identify, read_other_sources
     from litreview.importers import read_bibliographic_file
@@ -457,8 +458,18 @@ def identify_records(
         name = None if file_format is None or pd.isna(file_format) else str(file_format)
         mapping = mappings.get(name) if name else None
         if mapping is not None:
-            return read_bibliographic_file(path, "csv", mapping=dict(mapping))
-        return read_bibliographic_file(path, name)
+            table = read_bibliographic_file(path, "csv", mapping=dict(mapping))
+            table.attrs["format"] = name
+            return table
+        table = read_bibliographic_file(path, name)
+        logger.info(
+            "%s: %d records read as %s (%s)",
+            path,
+            len(table),
+            table.attrs["format"],
+            "given" if name else "detected from its content",
+        )
+        return table
 
     sheet = read_other_sources(other_sources) if other_sources else None
     result = identify(
@@ -470,6 +481,8 @@ def identify_records(
     )
     io.write_table(identified_path, result.identified)
     io.write_table(unresolved_path, result.unresolved)
+    if files_path is not None:
+        io.write_table(files_path, result.files)
     if len(result.unresolved):
         logger.warning(
             "%d other-source identifier(s) not resolved (see %s)",

@@ -14,6 +14,7 @@ rule identify:
             category="2. Identification",
         ),
         unresolved="results/identify/unresolved.tsv",
+        files="results/identify/files.tsv",
     log:
         "logs/identify/identify.log",
     conda:

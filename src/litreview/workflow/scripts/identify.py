@@ -12,4 +12,5 @@ run_step(
     snakemake.output.identified,
     snakemake.output.unresolved,
     csv_mappings=snakemake.params.csv_mappings,
+    files_path=snakemake.output.files,
 )
