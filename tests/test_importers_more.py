@@ -1,13 +1,14 @@
-"""Web of Science tagged text, Ovid RIS and Ovid tagged: the real exports in
+"""Web of Science tagged text, Ovid RIS and tagged, EndNote XML, CSL-JSON, PubMed XML: the real exports in
 ../shared/realdata/importers (skipped when absent) and edge cases written for these tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from litreview.errors import InputFileError
+from litreview.errors import InputFileError, LitReviewError
 from litreview.importers import detect_format, read_bibliographic_file
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "importers"
@@ -167,3 +168,76 @@ def test_ovid_ris_numbering_is_checked(tmp_path):
     path.write_text("".join(record.format(n=n) for n in (1, 3)), encoding="utf-8")
     with pytest.raises(InputFileError, match=r"row 9: Ovid record number 3 where 2 comes next"):
         read_bibliographic_file(path)
+
+
+def test_endnote_xml_records_with_styled_text():
+    table = read_bibliographic_file(DATA / "endnote.xml")
+    assert detect_format(DATA / "endnote.xml") == "endnote_xml"
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["title"] == (
+        "Leucocyte telomere length, genetic variants at the TERT gene region and risk of "
+        "pancreatic cancer"
+    )
+    assert (first["pmid"], first["doi"], first["issn"]) == (
+        "27797938", "10.1136/gutjnl-2016-312510", "1468-3288; 0017-5749",
+    )  # fmt: skip
+    assert (first["authors"], first["pages"], first["year"]) == (
+        "Bao Y; Prescott J",
+        "1116-1122",
+        2017,
+    )
+    assert pd.isna(second["pmid"])  # an Embase accession number is not a PMID
+    assert (second["doi"], second["entry_type"]) == ("10.1016/j.cretres.2023.105798", "conference")
+
+
+def test_csl_json_as_zotero_exports_it():
+    table = read_bibliographic_file(DATA / "zotero.json")
+    assert detect_format(DATA / "zotero.json") == "csl_json"
+    first = table.iloc[0]
+    assert (first["pmid"], first["pmcid"], first["doi"]) == (
+        "27797938", "PMC5442267", "10.1136/gutjnl-2016-312510",
+    )  # fmt: skip
+    assert first["authors"] == "Bao Y; Prescott J; Nurses' Health Study"
+    assert first["keywords"] == "pancreatic cancer; telomere"
+    assert table["entry_type"].tolist() == ["article", "conference"]
+    assert table["doi"].tolist()[1] == "10.1016/j.cretres.2023.105798"  # from the URL
+    assert table["year"].tolist() == [2017, 2024]
+
+
+def test_a_pubmed_xml_export_is_read_as_the_records_stage_reads_it():
+    table = read_bibliographic_file(Path(__file__).parent / "data" / "ncbi" / "pubmed1.xml")
+    assert table["pmid"].tolist() == ["12091962", "9997"]
+    assert table["database"].tolist() == ["PubMed", "PubMed"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "a.xml",
+            '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            "<xml><records><record><titles><title>&x;</title></titles></record></records></xml>",
+            r"internal DTD subset",
+        ),
+        (
+            "b.xml",
+            "<xml><records><record><titles><title>T</title></record></records></xml>",
+            r"b\.xml, row 1: not well-formed EndNote XML",
+        ),
+        ("c.xml", "<xml><records></records></xml>", r"holds no EndNote <record>"),
+        (
+            "d.json",
+            '[{"title": "T", "issued": {"date-parts": [["n.d."]]}}]',
+            r"d\.json, row 1, column 'item 1 issued': 'n\.d\.' holds no four-digit year",
+        ),
+        ("e.json", '[{"title": "T", "DOI": "10.12"}]', r"column 'item 1 DOI'"),
+        ("f.json", '[{"title": "T",', r"f\.json, row 1: not valid JSON"),
+        ("g.json", '{"title": "T", "type": "book"}', r"CSL JSON holds a list of items"),
+    ],
+)
+def test_endnote_xml_and_csl_json_faults_name_the_record(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    kind = "endnote_xml" if name.endswith(".xml") else "csl_json"
+    with pytest.raises(LitReviewError, match=message):
+        read_bibliographic_file(path, kind)

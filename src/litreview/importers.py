@@ -38,6 +38,7 @@ from litreview.ids import DOI_IN_TEXT as _DOI_IN_TEXT
 from litreview.ids import YEAR as _YEAR
 from litreview.ids import (
     doi_from_url,
+    doi_in,
     normalize_doi,
     normalize_issn,
     normalize_pmcid,
@@ -74,6 +75,9 @@ FORMATS: tuple[str, ...] = (
     "medline",
     "wos_tagged",
     "ovid_tagged",
+    "endnote_xml",
+    "csl_json",
+    "pubmed_xml",
     "csv",
     "tsv",
     "embase",
@@ -299,6 +303,7 @@ _ENTRY_TYPES = {
     "article in press": "article",
     "early access": "article",
     "conference paper": "conference",
+    "conference proceedings": "conference",
     "conferencepaper": "conference",
     "conference review": "conference",
     "conference abstract": "conference",
@@ -1499,6 +1504,199 @@ def _ovid_tagged_table(text: str, path: str | Path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# EndNote XML, CSL-JSON (Zotero, Mendeley and citation processors), PubMed XML
+# ---------------------------------------------------------------------------------------------
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _xml_root(text: str, path: str | Path, what: str) -> Any:
+    """A file's XML, refused unread if it declares entities, parsed with defusedxml."""
+    from defusedxml import ElementTree as SafeElementTree
+
+    from litreview.xmlsafe import check_no_declarations
+
+    body = _XML_DECLARATION.sub("", text, count=1)  # decoded already: drop its encoding
+    check_no_declarations(body.encode("utf-8"), str(path))
+    try:
+        return SafeElementTree.fromstring(body)
+    except SafeElementTree.ParseError as error:
+        line = getattr(error, "position", (None,))[0]
+        raise InputFileError(
+            path, f"not well-formed {what} ({error})", row=line,
+            hint=f"export the records again as {what}",
+        ) from None  # fmt: skip
+
+
+def _all_text(element: Any) -> str | None:
+    return _clean("".join(element.itertext())) if element is not None else None
+
+
+def _endnote_xml_table(text: str, path: str | Path) -> pd.DataFrame:
+    root = _xml_root(text, path, "EndNote XML")
+    if root.tag != "xml" or root.find("records") is None:
+        raise InputFileError(
+            path, f"an XML file whose root is <{root.tag}>, not EndNote's <xml><records>",
+            hint="export from EndNote with File > Export > XML",
+        )  # fmt: skip
+    elements = list(root.find("records").iter("record"))
+    if not elements:
+        raise InputFileError(path, "holds no EndNote <record>", hint="export the records again")
+    builders = (
+        partial(_endnote_record, element, number, path)
+        for number, element in enumerate(elements, start=1)
+    )
+    return _records_frame(_each_record(path, builders), path)
+
+
+def _endnote_record(element: Any, number: int, path: str | Path) -> dict[str, Any]:
+    def text(*paths: str) -> str | None:
+        for where in paths:
+            found = _all_text(element.find(where))
+            if found:
+                return found
+        return None
+
+    def every(where: str) -> list[str]:
+        return [value for value in (_all_text(item) for item in element.iterfind(where)) if value]
+
+    record: dict[str, Any] = {"source_line": number}
+    where = f"record {number}"
+    database = text("remote-database-name", "remote-database-provider")
+    record["database"] = database
+    record["title"] = text("titles/title")
+    record["journal"] = text("periodical/full-title", "titles/secondary-title")
+    record["journal_abbrev"] = text("periodical/abbr-1", "titles/alt-title")
+    with _cell(path, number, f"{where} authors"):
+        record["authors"] = _join(normalize_authors(every("contributors/authors/author")))
+    record["abstract"] = text("abstract")
+    record["volume"] = text("volume")
+    record["issue"] = text("number", "issue")
+    record["pages"] = text("pages")
+    with _cell(path, number, f"{where} year"):
+        record["year"] = parse_year(text("dates/year"))
+    urls = every("urls/related-urls/url") + every("urls/web-urls/url")
+    with _cell(path, number, f"{where} electronic-resource-num"):
+        doi = text("electronic-resource-num")
+        record["doi"] = normalize_doi(doi) if doi and _DOI_IN_TEXT.search(doi) else None
+    if record["doi"] is None:
+        record["doi"] = next((found for found in map(doi_in, urls) if found), None)
+    accession = text("accession-num")
+    pubmed = re.search(r"pubmed|medline", database or "", re.IGNORECASE)
+    if accession and pubmed:
+        with _cell(path, number, f"{where} accession-num"):
+            record["pmid"] = normalize_pmid(accession)
+    record["issn"] = normalize_issn(text("isbn"))
+    record["languages"] = _join(normalize_language(v) for v in every("language"))
+    types = every("work-type")
+    record["publication_types"] = _join(types)
+    record["keywords"] = _join(every("keywords/keyword"))
+    ref_type = element.find("ref-type")
+    base = ref_type.get("name") if ref_type is not None else None
+    record.update(publication_type_flags(types, complete=False))
+    record["entry_type"] = _entry_type(base, types)
+    return _finish(record)
+
+
+_CSL_TYPES = {
+    "article-journal": "article", "paper-conference": "conference", "book": "book",
+    "chapter": "chapter", "thesis": "thesis", "report": "report",
+}  # fmt: skip
+
+
+def _csl_json_table(text: str, path: str | Path) -> pd.DataFrame:
+    import json
+
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            path, f"not valid JSON ({error.msg})", row=error.lineno,
+            hint="export the records again as CSL JSON",
+        ) from None  # fmt: skip
+    if isinstance(items, dict) and "items" in items:
+        items = items["items"]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InputFileError(path, "CSL JSON holds a list of items ({...}, {...})",
+                             hint="export the records again as CSL JSON")  # fmt: skip
+    if not items:
+        raise InputFileError(path, "holds no CSL JSON item", hint="export the records again")
+    builders = (
+        partial(_csl_record, item, number, path) for number, item in enumerate(items, start=1)
+    )
+    return _records_frame(_each_record(path, builders), path)
+
+
+def _csl_name(name: Any) -> str | None:
+    if not isinstance(name, dict):
+        return None
+    if name.get("literal"):
+        return str(name["literal"])
+    family, given = name.get("family"), name.get("given")
+    return f"{family}, {given}" if family and given else (family or given)
+
+
+def _csl_record(item: dict[str, Any], number: int, path: str | Path) -> dict[str, Any]:
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            value = item.get(key)
+            if isinstance(value, list):
+                value = "; ".join(str(part) for part in value)
+            if value not in (None, ""):
+                return _clean(str(value))
+        return None
+
+    where = f"item {number}"
+    record: dict[str, Any] = {"source_line": number, "database": text("source")}
+    record["title"] = text("title")
+    record["journal"] = text("container-title")
+    record["journal_abbrev"] = text("container-title-short", "journalAbbreviation")
+    with _cell(path, number, f"{where} author"):
+        record["authors"] = _join(
+            normalize_authors(filter(None, map(_csl_name, item.get("author") or [])))
+        )
+    record["abstract"] = text("abstract")
+    record["volume"] = text("volume")
+    record["issue"] = text("issue")
+    record["pages"] = text("page")
+    parts = ((item.get("issued") or {}).get("date-parts") or [[None]])[0]
+    year = parts[0] if parts else None
+    with _cell(path, number, f"{where} issued"):
+        record["year"] = (
+            parse_year(str(year)) if year else parse_year((item.get("issued") or {}).get("raw"))
+        )
+    with _cell(path, number, f"{where} DOI"):
+        record["doi"] = normalize_doi(text("DOI")) or doi_in(text("URL"))
+    with _cell(path, number, f"{where} PMID"):
+        record["pmid"] = normalize_pmid(text("PMID"))
+    with _cell(path, number, f"{where} PMCID"):
+        record["pmcid"] = normalize_pmcid(text("PMCID"))
+    record["issn"] = normalize_issn(text("ISSN"))
+    record["languages"] = _join(normalize_language(v) for v in [text("language") or ""])
+    record["keywords"] = _join((text("keyword") or "").replace(",", ";").split(";"))
+    kind = text("type")
+    record["publication_types"] = kind
+    record.update(publication_type_flags([], complete=False))
+    record["entry_type"] = _CSL_TYPES.get(kind or "", "other" if kind else None)
+    return _finish(record)
+
+
+def _pubmed_xml_table(text: str, path: str | Path) -> pd.DataFrame:
+    """A PubMed XML export (PubMed's "Save: XML", or efetch's answer) as an other source."""
+    from litreview.records import parse_pubmed_xml
+
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n' + _XML_DECLARATION.sub("", text, count=1)
+    records = parse_pubmed_xml(body.encode("utf-8"), source=str(path))
+    rows = []
+    for number, record in enumerate(records, start=1):
+        rows.append(_finish({**record, "source_line": number, "database": "PubMed",
+                             "entry_type": "article"}))  # fmt: skip
+    if not rows:
+        raise InputFileError(path, "holds no PubmedArticle", hint="export the records again")
+    return _records_frame(rows, path)
+
+
+# ---------------------------------------------------------------------------------------------
 # Delimited exports (CSV / TSV)
 # ---------------------------------------------------------------------------------------------
 
@@ -1932,6 +2130,14 @@ def _detect_format(path: str | Path, text: str) -> str:
         ),
         "",
     )
+    head = text.lstrip("\ufeff \t\r\n")[:2000]
+    if head.startswith("<"):
+        if re.search(r"<PubmedArticleSet[\s>]", head):
+            return "pubmed_xml"
+        if re.search(r"<xml>\s*<records>", head):
+            return "endnote_xml"
+    if head.startswith(("[", "{")) and re.search(r'"(?:title|type|container-title)"\s*:', head):
+        return "csl_json"
     if suffix == ".ris":
         return "ris"
     if suffix in {".nbib", ".medline"}:
@@ -1979,7 +2185,7 @@ def read_bibliographic_file(
     chosen = _detect_format(path, text) if format is None else format.lower()
     if chosen not in FORMATS:
         raise InputFileError(path, f"unknown format {format!r}", hint=f"use one of {list(FORMATS)}")
-    if mapping and chosen in {"ris", "nbib", "medline", "wos_tagged", "ovid_tagged"}:
+    if mapping and chosen not in {"csv", "tsv", "embase", "wos", "scopus"}:
         raise InputFileError(
             path,
             f"a column mapping was given for a {chosen} file",
@@ -2001,5 +2207,11 @@ def _table_of(
         return _wos_tagged_table(text, path)
     if chosen == "ovid_tagged":
         return _ovid_tagged_table(text, path)
+    if chosen == "endnote_xml":
+        return _endnote_xml_table(text, path)
+    if chosen == "csl_json":
+        return _csl_json_table(text, path)
+    if chosen == "pubmed_xml":
+        return _pubmed_xml_table(text, path)
     layout = None if chosen in {"csv", "tsv"} else chosen
     return _delimited_table(text, path, layout, mapping)
