@@ -33,7 +33,8 @@ def test_happy_path_writes_one_row_per_record(tmp_path: Path, capsys) -> None:
     output = tmp_path / "out.csv"
     pairs = tmp_path / "pairs.csv"
     assert run_dedup(EXPORT, output, "--pairs", pairs) == 0
-    assert output.read_text(encoding="utf-8").splitlines()[0] == "id,cluster_id,kept,reason,score"
+    header = output.read_text(encoding="utf-8").splitlines()[0]
+    assert header == "id,file,cluster_id,kept,reason,score"
     rows = read_output(output)
     assert [row["id"] for row in rows] == [
         "a1",
@@ -57,6 +58,7 @@ def test_happy_path_writes_one_row_per_record(tmp_path: Path, capsys) -> None:
     for record_id in ("b1", "b2", "b3", "d1", "d2"):
         assert by_id[record_id] == {
             "id": record_id,
+            "file": str(EXPORT),
             "cluster_id": record_id,
             "kept": "true",
             "reason": "unique",
@@ -164,5 +166,25 @@ def test_output_may_not_overwrite_the_input(tmp_path: Path, capsys) -> None:
     source = tmp_path / "export.csv"
     shutil.copy(EXPORT, source)
     assert run_dedup(source, source) == 1
-    assert "is the input file" in capsys.readouterr().err
+    assert "is an input file" in capsys.readouterr().err
     assert source.read_bytes() == EXPORT.read_bytes()
+
+
+def test_several_exports_in_several_formats_are_deduplicated_together(tmp_path: Path, capsys):
+    """The same PubMed records exported as nbib, EndNote RIS and a Scopus CSV: each record
+    of one file finds its copies in the others; every output row names its file."""
+    data = Path(__file__).parent / "data" / "importers"
+    inputs = [data / "pubmed_export.nbib", data / "endnote_pubmed.ris", data / "zotero.json"]
+    output = tmp_path / "out.csv"
+    assert run_dedup(*inputs, output) == 0
+    rows = read_output(output)
+    assert {row["file"] for row in rows} == {str(path) for path in inputs}
+    assert all(row["id"].split(":")[0] in {p.name for p in inputs} for row in rows)
+    by_cluster: dict[str, set[str]] = {}
+    for row in rows:
+        by_cluster.setdefault(row["cluster_id"], set()).add(Path(row["file"]).suffix)
+    # the eight PubMed records: one cluster each across nbib and RIS (and the CSL-JSON copy)
+    assert sum(1 for files in by_cluster.values() if {".nbib", ".ris"} <= files) == 8
+    telomere = next(r for r in rows if r["id"] == "zotero.json:1")
+    assert telomere["kept"] == "false"
+    assert "records" in capsys.readouterr().out

@@ -1,9 +1,15 @@
-"""`litreview dedup IN.csv OUT.csv`: deduplicate any bibliographic table a user exports.
+"""`litreview dedup IN... OUT.csv`: deduplicate the records of one or several exports.
+
+Each input is a bibliographic CSV with an id column (below), or an export in any format the
+importers read (RIS, nbib, Web of Science, Ovid, EndNote XML, CSL-JSON, PubMed XML, database
+CSVs), detected from its content; its records are numbered ``<file name>:<n>``. With several
+inputs, duplicates across files are found too, and a CSV's ids become ``<file name>:<id>``.
+
 
 The input is a CSV with an id column (`ID`, `id` or `record_id`) and any of title, author,
 year, journal (or booktitle), volume, number/issue, pages, doi, pmid, pmcid, abstract, isbn,
 entrytype; column names are case-insensitive and the text encoding is detected unless given.
-The output has one row per input record: `id,cluster_id,kept,reason,score`.
+The output has one row per input record: `id,file,cluster_id,kept,reason,score`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import charset_normalizer
 import pandas as pd
 
 from litreview.dedup import DedupResult, DedupSettings, deduplicate
-from litreview.errors import InputFileError
+from litreview.errors import InputFileError, LitReviewError
 from litreview.io import atomic_open, escape_cell, escape_table
 
 # record column -> accepted input column names (lower-case), in order of preference.
@@ -45,7 +51,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 # Columns that identify a work; a table with none of them cannot be deduplicated.
 USABLE_COLUMNS = ("title", "doi", "pmid", "pmcid")
-OUTPUT_COLUMNS = ("id", "cluster_id", "kept", "reason", "score")
+OUTPUT_COLUMNS = ("id", "file", "cluster_id", "kept", "reason", "score")
 
 _ENDNOTE_AUTHOR_JOIN = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z'’-])")
 _NAME_SUFFIX = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.IGNORECASE)
@@ -54,8 +60,16 @@ _NAME_SUFFIX = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.IGNORECASE)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `litreview dedup`."""
     defaults = DedupSettings()
-    parser.add_argument("input", type=Path, help="bibliographic CSV with an id column")
-    parser.add_argument("output", type=Path, help="CSV to write: id,cluster_id,kept,reason,score")
+    parser.add_argument(
+        "input",
+        type=Path,
+        nargs="+",
+        help="exports to deduplicate, together: bibliographic CSVs with an id column, or files "
+        "in any format the importers read (RIS, nbib, Web of Science, Ovid, EndNote XML...)",
+    )
+    parser.add_argument(
+        "output", type=Path, help="CSV to write: id,file,cluster_id,kept,reason,score"
+    )
     parser.add_argument(
         "--encoding", help="text encoding of the input (default: detected), e.g. latin-1"
     )
@@ -117,24 +131,102 @@ def run(args: argparse.Namespace) -> int:
         merge_different_dois=args.merge_different_dois,
         conference_abstract_merges_with_article=args.conference_abstracts_merge,
     )
-    if args.output.resolve() == args.input.resolve():
+    inputs = list(args.input)
+    if any(args.output.resolve() == path.resolve() for path in inputs):
         raise InputFileError(
-            args.output, "is the input file", hint="write the result to another file"
+            args.output, "is an input file", hint="write the result to another file"
         )
-    records, encoding = read_bibliographic_csv(args.input, args.encoding, args.delimiter)
-    result = deduplicate(records, settings)
-    write_record_table(args.output, result)
+    tables, encodings = [], []
+    for path in inputs:
+        table, encoding = read_any(path, args.encoding, args.delimiter)
+        if len(inputs) > 1:  # a CSV's own ids, made unique across files
+            prefix = f"{path.name}:"
+            table["record_id"] = [
+                value if str(value).startswith(prefix) else prefix + str(value)
+                for value in table["record_id"]
+            ]
+        table["file"] = str(path)
+        tables.append(table)
+        encodings.append(encoding)
+    records = pd.concat(tables, ignore_index=True)
+    _check_unique_across(records)
+    result = deduplicate(records.drop(columns=["file"]), settings)
+    write_record_table(
+        args.output, result, dict(zip(records["record_id"], records["file"], strict=True))
+    )
     if args.pairs is not None:
         with atomic_open(args.pairs, "w", encoding="utf-8", newline="") as handle:
             escape_table(result.duplicates).to_csv(handle, index=False, lineterminator="\n")
+    described = ", ".join(
+        f"{path} ({encoding})" for path, encoding in zip(inputs, encodings, strict=True)
+    )
     print(
-        f"{args.input} ({encoding}): {result.records_in} records, "
+        f"{described}: {result.records_in} records, "
         f"{result.duplicates_removed} duplicates, {result.records_out} kept -> {args.output}"
     )
     return 0
 
 
-def write_record_table(path: Path, result: DedupResult) -> None:
+_IMPORTED = ("title", "authors", "first_author", "year", "journal", "journal_abbrev", "volume",
+             "issue", "pages", "doi", "pmid", "pmcid", "abstract", "entry_type",
+             "publication_types")  # fmt: skip
+
+
+def read_any(path: Path, encoding: str | None, delimiter: str) -> tuple[pd.DataFrame, str]:
+    """A bibliographic CSV with an id column, else any export the importers read (its format
+    detected), as the deduplicator's record table; and what it was read as."""
+    from litreview.importers import read_bibliographic_file
+
+    if Path(path).suffix.lower() in (".csv", ".tsv") and not _database_export(path, delimiter):
+        return read_bibliographic_csv(path, encoding, delimiter)
+    imported = read_bibliographic_file(path, encoding=encoding)
+    table = pd.DataFrame(
+        {
+            column: pd.array(
+                [None if pd.isna(v) else str(v) for v in imported[column]], dtype=object
+            )
+            for column in _IMPORTED
+        }
+    )
+    table.insert(0, "record_id", [f"{Path(path).name}:{n}" for n in range(1, len(table) + 1)])
+    table["source"] = [None if pd.isna(v) else v for v in imported["database"]]
+    return table, imported.attrs.get("format", "?")
+
+
+def _database_export(path: Path, delimiter: str) -> bool:
+    """A CSV without an id column whose header is a database's export layout (Scopus, Web of
+    Science, Embase, PubMed): read by the importers. Any other CSV is the documented table."""
+    from litreview.importers import GENERIC_LAYOUT, _detect_layout
+
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            first = handle.readline()
+    except OSError:
+        return False
+    names = [name.strip().strip('"') for name in first.rstrip("\r\n").split(delimiter)]
+    if any(name.lower() in COLUMN_ALIASES["record_id"] for name in names):
+        return False
+    try:
+        return _detect_layout(names).name != GENERIC_LAYOUT.name
+    except LitReviewError:
+        return False
+
+
+def _check_unique_across(records: pd.DataFrame) -> None:
+    repeated = records["record_id"][records["record_id"].duplicated()]
+    if len(repeated):
+        first = repeated.iloc[0]
+        files = records.loc[records["record_id"] == first, "file"].tolist()
+        raise InputFileError(
+            files[-1], f"record id {first!r} is used twice ({', '.join(files)})",
+            hint="give every record its own id, or pass the files together (ids are then "
+            "prefixed with their file name)",
+        )  # fmt: skip
+
+
+def write_record_table(
+    path: Path, result: DedupResult, files: dict[str, str] | None = None
+) -> None:
     """The per-record CSV: kept as true/false, score empty where there is none."""
     with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -149,7 +241,8 @@ def write_record_table(path: Path, result: DedupResult) -> None:
             strict=True,
         ):
             score_text = "" if score is None or pd.isna(score) else f"{score:.4f}"
-            row = (record_id, cluster_id, "true" if kept else "false", reason, score_text)
+            where = (files or {}).get(record_id, "")
+            row = (record_id, where, cluster_id, "true" if kept else "false", reason, score_text)
             writer.writerow([escape_cell(value) for value in row])
 
 
