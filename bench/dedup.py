@@ -9,7 +9,8 @@
 Each run happens in its own subprocess, so "peak MB" is that process's maximum resident set
 (Python, pandas and the data included). Seconds time `deduplicate()` alone.
 
-Labelled sets (/work/shared/benchmarks/dedup, see its README): with `merged_record_ids.csv`,
+Labelled sets (/work/shared/benchmarks/dedup, see its README, and the trap set written for the
+tests in tests/data/dedup/traps): with `merged_record_ids.csv`,
 scoring is by pairs: a true pair shares a gold group; sensitivity = true pairs found / true
 pairs, precision = true pairs found / pairs found. `asysd_diabetes` has no group ids, only a
 per-record label (kept vs removed by a perfect deduplication), so it is scored per record: in
@@ -38,7 +39,12 @@ from litreview.dedup import DedupSettings, deduplicate, normalise_doi, normalise
 from litreview.dedup_cli import read_bibliographic_csv
 
 BENCHMARKS = Path("/work/shared/benchmarks/dedup")
-SETS = ("respiratory", "cytology_screening", "digital_work", "special_cases", "asysd_diabetes")
+SETS = (
+    "respiratory", "cytology_screening", "digital_work", "special_cases", "asysd_diabetes",
+    "traps",
+)  # fmt: skip
+# Written for the tests (tests/data/dedup/traps/README.md): different works that look alike.
+TRAPS = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup" / "traps"
 GOLD_COLUMNS_ASYSD = ("label", "source")
 
 
@@ -49,7 +55,7 @@ GOLD_COLUMNS_ASYSD = ("label", "source")
 
 def load_set(name: str) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Series | None]:
     """Records (gold columns removed), gold groups (pair sets) or per-record labels (ASySD)."""
-    folder = BENCHMARKS / name
+    folder = TRAPS if name == "traps" else BENCHMARKS / name
     if name == "asysd_diabetes":
         path = folder / "labelled_test_set.csv"
         records, _ = read_bibliographic_csv(path, encoding="latin-1")

@@ -447,3 +447,27 @@ def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path: Path) -> 
         outputs.add(completed.stdout)
     assert len(outputs) == 1
     assert "cluster_id" in outputs.pop()
+
+
+TRAPS = Path(__file__).parent / "data" / "dedup" / "traps"
+
+
+def test_the_trap_set_keeps_different_works_apart_and_joins_versions() -> None:
+    """tests/data/dedup/traps: supplement abstracts on one page, population and subgroup
+    variants of one sponsor's trials, interim/final and 12/52-week reports stay apart; a
+    preprint and its journal version two years later, subtitle and capitalised copies join."""
+    from itertools import combinations
+
+    from litreview.dedup_cli import read_bibliographic_csv
+
+    records, _ = read_bibliographic_csv(TRAPS / "records_pre_merged.csv")
+    gold = pd.read_csv(TRAPS / "merged_record_ids.csv", dtype=str)
+    true_pairs = {
+        frozenset(pair) for ids in gold["merged_ids"] for pair in combinations(ids.split(";"), 2)
+    }
+    result = deduplicate(records)
+    clusters = result.records.groupby("cluster_id")["record_id"].apply(list)
+    found = {frozenset(pair) for members in clusters for pair in combinations(members, 2)}
+    assert found == true_pairs
+    reasons = dict(zip(result.records["record_id"], result.records["reason"], strict=True))
+    assert reasons["pre1"].startswith("fuzzy:preprint+")

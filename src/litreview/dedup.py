@@ -73,6 +73,10 @@ class DedupSettings:
     year_tolerance: int = 1
     """Years may differ by this much (online vs print year); more is a hard conflict."""
 
+    preprint_year_tolerance: int = 3
+    """A preprint and its journal version may lie this many years apart (and have different
+    DOIs); they merge when the first author agrees and the titles reach title_similarity."""
+
     short_title_words: int = 4
     """Titles with fewer words than this (e.g. "Editorial") need volume or page agreement."""
 
@@ -185,6 +189,38 @@ _HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
 _LATEX_ACCENT = re.compile(r"\\[\"'`^~=.]")
 _LATEX_COMMAND = re.compile(r"\\([a-zA-Z]+)\*?")
 _NON_WORD = re.compile(r"[\W_]+")
+# Words that set one work apart from a near-identical other: the population, the report, the
+# state of the disease. Words of one concept are interchangeable (paediatric = children); two
+# titles naming different concepts ("in paediatric participants" / "in adult participants",
+# "interim" / "final results", "resistant to" / "on chronic") are different works, however
+# similar the rest. Generic research vocabulary, not any one review's.
+CONTRAST_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "children": ("paediatric", "pediatric", "child", "children", "childhood", "kids",
+                 "schoolchildren", "boys", "girls"),
+    "infants": ("infant", "infants", "neonatal", "neonate", "neonates", "newborn", "newborns",
+                "preterm"),
+    "adolescents": ("adolescent", "adolescents", "adolescence", "teenagers", "teens", "youth"),
+    "adults": ("adult", "adults"),
+    "older": ("elderly", "older", "geriatric", "seniors"),
+    "women": ("women", "woman", "female", "females"),
+    "men": ("men", "man", "male", "males"),
+    "interim": ("interim", "preliminary"),
+    "final": ("final",),
+    "resistant": ("resistant", "refractory", "nonresponders", "intolerant"),
+    "naive": ("naive", "untreated"),
+    "chronic": ("chronic",),
+    "acute": ("acute",),
+    "relapsed": ("relapsed", "relapsing", "recurrent"),
+    "advanced": ("advanced", "metastatic"),
+    "early": ("early",),
+}  # fmt: skip
+_CONCEPT_OF = {word: concept for concept, words in CONTRAST_CONCEPTS.items() for word in words}
+_PREPRINT = re.compile(
+    r"\b(?:arxiv|biorxiv|medrxiv|psyarxiv|socarxiv|chemrxiv|edarxiv|research square|ssrn|"
+    r"preprints?|osf preprints|authorea|techrxiv|eartharxiv)\b",
+    re.IGNORECASE,
+)
+
 _WHOLE_BRACKETS = re.compile(r"^\s*\[(?P<inner>[^\[\]]+)\]\s*[.]?\s*$")
 _TRAILING_NOTE = re.compile(
     r"""\s*(?:
@@ -592,6 +628,8 @@ class _Prepared:
     kinds: list[str]
     conference: list[bool]
     priority: list[tuple[int, int]] = field(default_factory=list)
+    concepts: list[frozenset[str]] = field(default_factory=list)
+    preprint: list[bool] = field(default_factory=list)
 
 
 def _column(records: pd.DataFrame, name: str) -> list[str | None]:
@@ -682,7 +720,21 @@ def _prepare(records: pd.DataFrame) -> _Prepared:
         )
         for row in range(size)
     ]
+    concepts = [
+        frozenset(_CONCEPT_OF[word] for word in words if word in _CONCEPT_OF)
+        for words in title_words
+    ]
+    preprint = [
+        any(
+            value is not None and _PREPRINT.search(value)
+            for value in (journal_column[row], abbrev_column[row], publication_types[row],
+                          entry_types[row])
+        )
+        for row in range(size)
+    ]  # fmt: skip
     return _Prepared(
+        concepts=concepts,
+        preprint=preprint,
         record_ids=record_ids,
         titles=titles,
         translated=translated,
@@ -782,14 +834,19 @@ def _candidate_pairs(prepared: _Prepared, settings: DedupSettings) -> np.ndarray
 
 def _hard_conflict(p: _Prepared, i: int, j: int, settings: DedupSettings) -> bool:
     """True if the two records can never be one work, whatever their titles say."""
-    if not settings.merge_different_dois and _same(p.dois[i], p.dois[j]) < 0:
+    preprint_pair = p.preprint[i] != p.preprint[j]  # a preprint and a journal version
+    different_dois = _same(p.dois[i], p.dois[j]) < 0
+    if not settings.merge_different_dois and different_dois and not preprint_pair:
         return True
     if not settings.merge_different_pmids and (
         _same(p.pmids[i], p.pmids[j]) < 0 or _same(p.pmcids[i], p.pmcids[j]) < 0
     ):
         return True
     year_i, year_j = p.years[i], p.years[j]
-    if year_i is not None and year_j is not None and abs(year_i - year_j) > settings.year_tolerance:
+    tolerance = settings.preprint_year_tolerance if preprint_pair else settings.year_tolerance
+    if year_i is not None and year_j is not None and abs(year_i - year_j) > tolerance:
+        return True
+    if _contrasting(p, i, j):
         return True
     if p.kinds[i] != p.kinds[j]:
         return True
@@ -798,6 +855,22 @@ def _hard_conflict(p: _Prepared, i: int, j: int, settings: DedupSettings) -> boo
         and not settings.conference_abstract_merges_with_article
         and not _same_issue(p, i, j)
     )
+
+
+def _contrasting(p: _Prepared, i: int, j: int) -> bool:
+    """True when the titles name different populations, reports or disease states (see
+    CONTRAST_CONCEPTS): each names a concept the other lacks, or one adds a concept to a title
+    that is neither the other cut short nor the same citation (author, year, journal, volume,
+    pages)."""
+    concepts_i, concepts_j = p.concepts[i], p.concepts[j]
+    if concepts_i == concepts_j or p.translated[i] or p.translated[j]:
+        return False  # a translated title says it in other words
+    if concepts_i - concepts_j and concepts_j - concepts_i:
+        return True
+    short, long = sorted((p.titles[i] or "", p.titles[j] or ""), key=len)
+    if short and long.startswith(short):
+        return False  # the other title cut short
+    return not _same_citation(p, i, j)  # a word added to the title of one citation
 
 
 def _same_issue(p: _Prepared, i: int, j: int) -> bool:
@@ -959,6 +1032,10 @@ def _compare(
     if title >= settings.title_similarity_with_details:
         fields.insert(0, "title")
     rule = "fuzzy:" + "+".join(fields)
+    if p.preprint[i] != p.preprint[j]:  # a preprint and its journal version: title and author
+        if author > 0 and title >= settings.title_similarity:
+            return "fuzzy:preprint+" + "+".join(fields), title
+        return None
     if _same_citation(p, i, j):
         return rule, title if has_titles else None
     if not has_titles:
@@ -1010,6 +1087,7 @@ class _Summary:
     pmcids: set[str]
     years: list[int]  # [min, max], empty if no member has a year
     kinds: set[str]
+    preprints: set[bool] = field(default_factory=set)  # True and/or False: which versions
 
     @classmethod
     def of(cls, p: _Prepared, row: int) -> _Summary:
@@ -1023,6 +1101,7 @@ class _Summary:
             pmcids=values(p.pmcids[row]),
             years=[] if year is None else [year, year],
             kinds={p.kinds[row]},
+            preprints={p.preprint[row]},
         )
 
     def absorb(self, other: _Summary) -> None:
@@ -1036,6 +1115,7 @@ class _Summary:
                 else list(other.years)
             )
         self.kinds |= other.kinds
+        self.preprints |= other.preprints
 
     def conflicts(self, other: _Summary, settings: DedupSettings) -> bool:
         """True if some member of one group and some member of the other have a hard conflict
@@ -1044,7 +1124,9 @@ class _Summary:
         def differ(first: set[str], second: set[str]) -> bool:
             return bool(first) and bool(second) and len(first | second) > 1
 
-        if not settings.merge_different_dois and differ(self.dois, other.dois):
+        # a preprint joining its journal version: other DOI, later year
+        versions = self.preprints != other.preprints
+        if not settings.merge_different_dois and differ(self.dois, other.dois) and not versions:
             return True
         if not settings.merge_different_pmids and (
             differ(self.pmids, other.pmids) or differ(self.pmcids, other.pmcids)
@@ -1052,7 +1134,8 @@ class _Summary:
             return True
         if self.years and other.years:
             spread = max(self.years[1] - other.years[0], other.years[1] - self.years[0])
-            if spread > settings.year_tolerance:
+            tolerance = settings.preprint_year_tolerance if versions else settings.year_tolerance
+            if spread > tolerance:
                 return True
         return differ(self.kinds, other.kinds)
 
