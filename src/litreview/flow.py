@@ -127,6 +127,7 @@ def prisma_counts(
         new_reports=included_db + included_other,
         total_studies=previous_studies + included_db + included_other,
         total_reports=previous_reports + included_db + included_other,
+        other_duplicates=int((~other["kept"]).sum()),
     )
     reason_of = screened.set_index("record_id")["reason"]
 

@@ -97,6 +97,12 @@ EXTRA_ROWS: dict[str, tuple[str, str, str]] = {
         "box14",
         "Reports (other methods) with no full-text decision yet (litreview extra)",
     ),
+    "other_duplicates": (
+        "other_repeats",
+        "box11",
+        "Records from other methods that duplicate records found earlier, not counted again "
+        "(litreview extra)",
+    ),
     "other_records_excluded": (
         "other_screened_out",
         "box11",
@@ -113,13 +119,15 @@ Entries = list[tuple[str, int]]
 class PrismaCounts:
     """Every number of a PRISMA 2020 flow diagram.
 
-    Names follow the template's `data` column. List fields hold (label, n) pairs: specific
-    databases or registers, other methods, or full-text exclusion reasons. Extras the template
-    lacks: `other_results` (other methods beyond websites, organisations and citation searching);
-    `included_from_databases` / `included_from_other` (reports included from each column, which
-    together make `new_reports`); `awaiting_screening` (records screened that nobody has decided
-    yet); `awaiting_assessment` / `other_awaiting_assessment` (reports with no full-text decision
-    yet, per column). The awaiting boxes are drawn only when > 0.
+        Names follow the template's `data` column. List fields hold (label, n) pairs: specific
+        databases or registers, other methods, or full-text exclusion reasons. Extras the template
+        lacks: `other_results` (other methods beyond websites, organisations and citation searching);
+        `included_from_databases` / `included_from_other` (reports included from each column, which
+        together make `new_reports`); `awaiting_screening` (records screened that nobody has decided
+        yet); `awaiting_assessment` / `other_awaiting_assessment` (reports with no full-text decision
+        yet, per column); `other_duplicates` (records found by other methods that duplicate records
+    found earlier: not counted in the column, printed beside the diagram). The awaiting boxes are
+    drawn only when > 0.
     """
 
     previous_studies: int = 0
@@ -132,6 +140,7 @@ class PrismaCounts:
     organisation_results: int = 0
     citations_results: int = 0
     other_results: Entries = field(default_factory=list)
+    other_duplicates: int = 0
     duplicates: int = 0
     excluded_automatic: int = 0
     excluded_other: int = 0
@@ -157,6 +166,8 @@ class PrismaCounts:
     total_reports: int = 0
 
 
+# Numbers reported beside the flow but in none of its sums (they are not records of a box).
+REPORTED_ONLY_FIELDS: tuple[str, ...] = ("other_duplicates",)
 NUMBER_FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(PrismaCounts) if f.name not in _LIST_FIELDS
 )
