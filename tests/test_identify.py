@@ -187,3 +187,38 @@ def test_the_committed_other_sources_sheet_is_valid() -> None:
     assert len(sheet) > 0
     assert sheet["pmid"].isna().all()  # rows with a confirmed PMID are in the snapshot instead
     assert sheet["found_via"].str.contains("RECONSTRUCTED").all()
+
+
+def test_the_dedup_summary_counts_each_source_and_file_and_lists_the_thresholds(
+    tmp_path: Path,
+) -> None:
+    from litreview import io
+    from litreview.importers import read_bibliographic_file
+    from litreview.stages import deduplicate_records
+
+    data = Path(__file__).parent / "data" / "importers"
+    for name in ("pubmed_export.nbib", "endnote_pubmed.ris"):
+        (tmp_path / name).write_bytes((data / name).read_bytes())
+    path = _sheet(
+        tmp_path,
+        "pm\tdatabase\tPubMed export\tpubmed_export.nbib\t\n"
+        "en\tdatabase\tEndNote library\tendnote_pubmed.ris\t\n",
+        "source_id\tmethod\tfound_via\tfile\tformat\n",
+    )
+    result = identify(
+        _search_records(), read_other_sources(path), sheet_path=path,
+        read_file=read_bibliographic_file,
+    )  # fmt: skip
+    io.write_table(tmp_path / "identified.tsv", result.identified)
+    io.write_table(tmp_path / "files.tsv", result.files)
+    out = tmp_path / "out"
+    deduplicate_records(
+        tmp_path / "identified.tsv", {"year_tolerance": 2}, out / "dedup.tsv", out / "dup.tsv",
+        out / "clusters.tsv", out / "summary.md", origin="test", files_path=tmp_path / "files.tsv",
+    )  # fmt: skip
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| pubmed_export.nbib | nbib | 8 | " in summary
+    assert "| endnote_pubmed.ris | ris | 8 | 8 | 0 |" in summary  # every copy of the nbib's
+    assert "| EndNote library | 8 | 8 | 0 |" in summary
+    assert "| year_tolerance | 2 |" in summary
+    assert "| exact:" in summary

@@ -501,6 +501,7 @@ def deduplicate_records(
     summary_path: str | Path,
     *,
     origin: str | None,
+    files_path: str | Path | None = None,
 ) -> None:
     from litreview.dedup import DedupSettings, deduplicate
 
@@ -509,7 +510,8 @@ def deduplicate_records(
     # The search's own PubMed records are kept over copies found by other methods.
     searched = identified["record_id"].str.startswith("pubmed:")
     identified["source"] = searched.map({True: "pubmed", False: "other"}).astype("string")
-    result = deduplicate(identified, DedupSettings.from_mapping(settings))
+    dedup_settings = DedupSettings.from_mapping(settings)
+    result = deduplicate(identified, dedup_settings)
     clusters = result.records
     members = clusters.merge(
         identified[["record_id", "method", "found_via"]], on="record_id", how="left"
@@ -523,24 +525,69 @@ def deduplicate_records(
     io.write_table(deduplicated_path, deduplicated)
     io.write_table(duplicates_path, result.duplicates)
     io.write_table(clusters_path, clusters)
+    files = io.read_table(files_path) if files_path is not None else None
+    text = dedup_summary(result, members, dedup_settings, files, origin, duplicates_path)
+    io.write_text(summary_path, text)
+
+
+def dedup_summary(
+    result: Any,
+    members: pd.DataFrame,
+    settings: Any,
+    files: pd.DataFrame | None,
+    origin: str | None,
+    duplicates_path: str | Path,
+) -> str:
+    """summary.md: the totals, the records of each source and each file (in, removed as
+    duplicates, kept), the thresholds in force and how many merges each rule made."""
+    import dataclasses
+
     rules = result.duplicates["rule"].value_counts().sort_index()
+    members = members.assign(removed=~members["kept"].astype(str).str.lower().eq("true"))
+
+    def tally(keys: pd.Series) -> list[str]:
+        rows = []
+        for key, group in members.groupby(keys, sort=True):
+            removed = int(group["removed"].sum())
+            rows.append(f"| {key} | {len(group)} | {removed} | {len(group) - removed} |")
+        return rows
+
     lines = [
-        "# Deduplication",
-        "",
-        f"Snapshot origin: {origin}",
-        "",
+        "# Deduplication", "", f"Snapshot origin: {origin}", "",
         f"- records in: {result.records_in}",
         f"- duplicates removed: {result.duplicates_removed}",
-        f"- records out: {result.records_out}",
+        f"- records out: {result.records_out}", "",
+        "## Records per source", "",
+        "| source | records | duplicates removed | kept |", "| --- | ---: | ---: | ---: |",
+        *tally(members["found_via"].fillna(members["method"]).fillna("unknown")), "",
+    ]  # fmt: skip
+    if files is not None and len(files):
+        source_of = members["record_id"].str.rsplit(":", n=1).str[0]
+        named = dict(zip(files["source_id"], files["file"], strict=True))
+        in_files = members[source_of.isin(named)]
+        lines += [
+            "## Records per file", "",
+            "| file | format | records | duplicates removed | kept |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]  # fmt: skip
+        formats = dict(zip(files["source_id"], files["format"], strict=True))
+        for source_id, group in in_files.groupby(source_of[in_files.index], sort=True):
+            removed = int(group["removed"].sum())
+            lines.append(
+                f"| {named[source_id]} | {formats[source_id]} | {len(group)} | {removed} "
+                f"| {len(group) - removed} |"
+            )
+        lines.append("")
+    lines += [
+        "## Merges per rule", "", "| rule | merges |", "| --- | ---: |",
+        *[f"| {rule} | {n} |" for rule, n in rules.items()], "",
+        "## Thresholds in force (config `dedup:`)", "", "| setting | value |", "| --- | --- |",
+        *[f"| {item.name} | {getattr(settings, item.name)} |"
+          for item in dataclasses.fields(settings)],
         "",
-        "| rule | merges |",
-        "| --- | ---: |",
-        *[f"| {rule} | {n} |" for rule, n in rules.items()],
-        "",
-        f"Every merge, with its rule and score: `{Path(duplicates_path).as_posix()}`.",
-        "",
-    ]
-    io.write_text(summary_path, "\n".join(lines))
+        f"Every merge, with its rule and score: `{Path(duplicates_path).as_posix()}`.", "",
+    ]  # fmt: skip
+    return "\n".join(lines)
 
 
 # --- screening and PRISMA ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ rule identify:
 rule dedup:
     input:
         identified=rules.identify.output.identified,
+        files=rules.identify.output.files,
         pointer=ancient(rules.snapshot.output.pointer),
     output:
         deduplicated=report(

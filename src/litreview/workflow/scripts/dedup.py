@@ -13,4 +13,5 @@ run_step(
     snakemake.output.clusters,
     snakemake.output.summary,
     origin=stages.origin_of(snakemake.input.pointer),
+    files_path=snakemake.input.files,
 )
