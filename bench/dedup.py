@@ -5,6 +5,7 @@
     python bench/dedup.py --no-scaling         # labelled sets only
     python bench/dedup.py --no-sets --sizes 10000 100000
     python bench/dedup.py --errors respiratory # also list missed and false pairs
+    python bench/dedup.py --bib-dedupe /tmp/bdvenv/bin/python   # bib-dedupe beside ours
 
 Each run happens in its own subprocess, so "peak MB" is that process's maximum resident set
 (Python, pandas and the data included). Seconds time `deduplicate()` alone.
@@ -480,6 +481,39 @@ COLUMNS = (
 )
 
 
+def set_file(name: str) -> tuple[Path, str]:
+    """The CSV of a labelled set as bib-dedupe reads it, and its encoding."""
+    if name == "asysd_diabetes":
+        return BENCHMARKS / name / "labelled_test_set.csv", "latin-1"
+    return (TRAPS if name == "traps" else BENCHMARKS / name) / "records_pre_merged.csv", "utf-8"
+
+
+def run_bib_dedupe(python: str, name: str) -> dict | None:
+    """bib-dedupe's figures on one set (run under `python`, where it is installed), scored as
+    ours are; None if it fails there."""
+    path, encoding = set_file(name)
+    script = Path(__file__).with_name("bib_dedupe_run.py")
+    completed = subprocess.run(
+        [python, str(script), str(path), encoding], capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        print(f"bib-dedupe failed on {name}: {completed.stderr.strip().splitlines()[-1:]}")
+        return None
+    output = json.loads(completed.stdout.strip().splitlines()[-1])
+    records, gold, labels = load_set(name)
+    clusters = pd.Series(output["clusters"]).reindex(records["record_id"].astype(str).tolist())
+    clusters = clusters.fillna(pd.Series(clusters.index, index=clusters.index))
+    if gold is not None:
+        figures = score_pairs(clusters, gold)
+    else:
+        figures = score_records(clusters, labels_without_identical_copies(name, labels))
+    return {
+        "set": "  bib-dedupe" + (" (relabelled)" if gold is None else ""),
+        "records": len(records), **figures,
+        "seconds": output["seconds"], "peak_mb": output["peak_mb"],
+    }  # fmt: skip
+
+
 def _print_row(row: dict) -> None:
     cells = (format(template.format(row[name]), width) for name, width, template in COLUMNS)
     print("".join(cells), flush=True)
@@ -494,6 +528,11 @@ def main() -> None:
     parser.add_argument("--errors", nargs="*", default=[], help="sets whose errors to list")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--show-errors", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--bib-dedupe",
+        metavar="PYTHON",
+        help="an interpreter with bib-dedupe installed: its figures are printed beside ours",
+    )
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], args.show_errors)
@@ -506,6 +545,10 @@ def main() -> None:
             for row in rows:
                 _print_row(row)
             notes.extend(printed)
+            if args.bib_dedupe:
+                theirs = run_bib_dedupe(args.bib_dedupe, name)
+                if theirs is not None:
+                    _print_row(theirs)
     timings = {}
     if not args.no_scaling:
         for size in args.sizes:
