@@ -53,3 +53,18 @@ def test_pmid_pmcid_issn_and_year():
     assert ids.parse_year("2013 Dec-2014 Jan") == 2013
     with pytest.raises(ValueError):
         ids.parse_year("n.d.")
+
+
+def test_every_stage_uses_the_one_module():
+    assert importers.normalize_author is ids.normalize_author
+    assert importers.normalize_doi is ids.normalize_doi
+    assert importers.parse_year is ids.parse_year
+    assert dedup.normalise_title is ids.normalise_title
+    assert dedup.normalise_doi is ids.doi_in
+    assert dedup.parse_year is ids.year_in
+    assert ids.normalise_title("[Étude <i>in vitro</i> des cellules]. [Article in French]") == (
+        "etude in vitro des cellules"
+    )
+    assert ids.normalize_authors(["Müller, Jürgen", "van der Berg, A.", ""]) == [
+        "Müller J", "van der Berg A",
+    ]  # fmt: skip

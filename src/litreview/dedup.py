@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import html
 import re
 import unicodedata
 from collections import Counter
@@ -46,7 +45,18 @@ import pandas as pd
 from rapidfuzz.distance import Indel
 
 from litreview.errors import ConfigError, ValidationError
-from litreview.ids import doi_in, pmcid_in, pmid_in
+from litreview.ids import (
+    WHOLE_BRACKETS as _WHOLE_BRACKETS,
+)
+from litreview.ids import (
+    doi_in,
+    normalise_text,
+    normalise_title,
+    pmcid_in,
+    pmid_in,
+    year_in,
+)
+from litreview.ids import strip_title_notes as _strip_notes
 
 
 @dataclass(frozen=True)
@@ -173,22 +183,6 @@ class DedupResult:
 # Normalisation
 # --------------------------------------------------------------------------------------------
 
-_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
-    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
-    "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
-    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-}  # fmt: skip
-# Letters NFKD does not decompose into a base letter plus accent.
-_LETTERS = {"æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "œ": "oe", "ı": "i"}
-_TRANSLATE = str.maketrans({**_GREEK, **_LETTERS, "&": " and "})
-_LATEX_LETTERS = {"ss": "ss", "o": "o", "ae": "ae", "oe": "oe", "aa": "a", "l": "l", "i": "i"}
-_GREEK_NAMES = frozenset(_GREEK.values())
-
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
-_LATEX_ACCENT = re.compile(r"\\[\"'`^~=.]")
-_LATEX_COMMAND = re.compile(r"\\([a-zA-Z]+)\*?")
-_NON_WORD = re.compile(r"[\W_]+")
 # Words that set one work apart from a near-identical other: the population, the report, the
 # state of the disease. Words of one concept are interchangeable (paediatric = children); two
 # titles naming different concepts ("in paediatric participants" / "in adult participants",
@@ -221,16 +215,6 @@ _PREPRINT = re.compile(
     re.IGNORECASE,
 )
 
-_WHOLE_BRACKETS = re.compile(r"^\s*\[(?P<inner>[^\[\]]+)\]\s*[.]?\s*$")
-_TRAILING_NOTE = re.compile(
-    r"""\s*(?:
-        \[[^\[\]]{1,60}\]                                    # [Article in Chinese], [French]
-      | \[\s*(?:published\s+)?(?:erratum|errata|corrigendum|comment|retraction|retracted|
-            summary\s+for\s+patients|update|see)\b.*      # [Erratum appears in ... [corrected]]
-      | \((?:author'?s'?\s+transl\w*|article\s+in\s+\w+|[\w\s]{0,20}\babstract)\.?\)
-    )\s*\.?\s*$""",
-    re.IGNORECASE | re.VERBOSE | re.DOTALL,
-)
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 
 _STOP_WORDS = frozenset(
@@ -240,76 +224,12 @@ _STOP_WORDS = frozenset(
 )  # fmt: skip
 
 
-def normalise_text(value: str) -> str:
-    """Lower-case words without accents, markup or punctuation, single-spaced.
-
-    Used for titles and journals: HTML entities and tags, LaTeX accents and commands, Greek
-    letters (to their names) and diacritics are folded so that exports of the same record from
-    different databases compare equal.
-    """
-    text = html.unescape(value)
-    text = _HTML_TAG.sub(" ", text)
-    if "\\" in text:
-        text = _LATEX_ACCENT.sub("", text)
-        text = _LATEX_COMMAND.sub(_latex_command, text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(char for char in text if not unicodedata.combining(char))
-    text = text.casefold().translate(_TRANSLATE)
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def _latex_command(match: re.Match[str]) -> str:
-    """A LaTeX command becomes its letter (\\ss), Greek name (\\alpha) or nothing (\\textit)."""
-    name = match.group(1)
-    if name in _LATEX_LETTERS:
-        return _LATEX_LETTERS[name]
-    if name.lower() in _GREEK_NAMES:
-        return f" {name.lower()} "
-    return " "
-
-
-def normalise_title(value: str | None) -> str | None:
-    """The comparable form of a title: trailing notes ("[Article in Chinese]") removed.
-
-    A title wholly in square brackets (PubMed's translated titles) is unwrapped.
-    """
-    if value is None:
-        return None
-    text = _strip_notes(value)
-    whole = _WHOLE_BRACKETS.match(text)
-    if whole:
-        text = _strip_notes(whole.group("inner"))
-    return normalise_text(text) or None
-
-
-def _strip_notes(value: str) -> str:
-    """A title without trailing bracketed notes ("[Review] [33 refs]", "[Erratum appears...]")."""
-    text = html.unescape(value).strip().strip('"“”')
-    for _ in range(4):
-        stripped = _TRAILING_NOTE.sub("", text)
-        if stripped == text or not stripped.strip():
-            break
-        text = stripped
-    return text
-
-
 # Identifiers compare through the one set of normalisers (litreview.ids), lenient here: a field
 # that holds no identifier is simply missing.
 normalise_doi = doi_in
 normalise_pmid = pmid_in
 normalise_pmcid = pmcid_in
-
-
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
-
-
-def parse_year(value: str | None) -> int | None:
-    """The first plausible four-digit year in a value ("2015 Mar" -> 2015)."""
-    if value is None:
-        return None
-    found = _YEAR.search(value)
-    return int(found.group(1)) if found else None
+parse_year = year_in
 
 
 _PAGE_RANGE = re.compile(

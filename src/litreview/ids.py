@@ -1,4 +1,4 @@
-"""The one set of identifier normalisers: DOI, PMID, PMCID, ISSN and year.
+"""The one set of normalisers: DOI, PMID, PMCID, ISSN, year, author names and titles.
 
 Records (PubMed XML), importers (every export format), identification, deduplication and
 screening all compare identifiers through these, so one identifier has one form everywhere:
@@ -12,15 +12,25 @@ field); ``*_in`` for text that may hold one among other words (None when it hold
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 __all__ = [
     "DOI_IN_TEXT",
     "ISSN",
+    "NON_WORD",
+    "WHOLE_BRACKETS",
     "YEAR",
+    "author_surname",
     "doi_from_url",
     "doi_in",
+    "normalise_text",
+    "normalise_title",
+    "normalize_author",
+    "normalize_authors",
     "normalize_doi",
     "normalize_issn",
     "normalize_pmcid",
@@ -28,6 +38,9 @@ __all__ = [
     "parse_year",
     "pmcid_in",
     "pmid_in",
+    "split_author_list",
+    "strip_title_notes",
+    "year_in",
 ]
 
 DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+")
@@ -158,6 +171,14 @@ def normalize_issn(text: str | None) -> str | None:
     return "; ".join(unique) if unique else None
 
 
+def year_in(text: object) -> int | None:
+    """The first plausible four-digit year in a value ("2015 Mar" -> 2015); None if none."""
+    if text is None or not isinstance(text, str | int):
+        return None
+    found = YEAR.search(str(text))
+    return int(found.group(1)) if found else None
+
+
 def parse_year(text: str | int | None) -> int | None:
     """The (first) four-digit year in ``text``; None when empty.
 
@@ -176,3 +197,238 @@ def parse_year(text: str | int | None) -> int | None:
     if match is None:
         raise ValueError(f"{text!r} holds no four-digit year")
     return int(match.group(1))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# -- author names -------------------------------------------------------------------------------
+
+_PARTICLES = frozenset(
+    _words("al bin da das de del della den der di dos du el ibn la le st ten ter van von")
+)
+_SUFFIXES = {"jr", "sr", "2nd", "3rd"}
+_COLLECTIVE_WORDS = frozenset(
+    _words(
+        "agency alliance and association board center centre collaboration collaborative "
+        "collaborators committee consortium council department editors for foundation group groups "
+        "initiative institute investigators network of on organisation organization panel society "
+        "study team the trial university working writing"
+    )
+)
+
+
+def _is_initials(token: str) -> bool:
+    letters = token.replace(".", "").replace("-", "")
+    return bool(letters) and letters.isalpha() and letters.isupper() and len(letters) <= 4
+
+
+def _initials(given: str) -> str:
+    """Initials of given names: ``Dileep R.`` -> ``DR``, ``J.-P.`` -> ``JP``, ``DR`` -> ``DR``."""
+    initials = ""
+    for token in re.split(r"[\s.,]+", given):
+        if not token:
+            continue
+        if token.lower() in _SUFFIXES and not token.isupper():  # "Jr", not the initials "SR"
+            continue
+        if _is_initials(token) and "-" not in token.strip("-"):
+            initials += token.replace("-", "")
+            continue
+        for part in token.split("-"):
+            if part:
+                initials += part[0].upper()
+    return initials
+
+
+def _looks_collective(name: str) -> bool:
+    words = re.findall(r"[^\W\d_]+|\d+", name.lower())
+    return any(word.isdigit() or word in _COLLECTIVE_WORDS for word in words) or len(words) > 4
+
+
+def normalize_author(name: str | None) -> str | None:
+    """Return an author as ``Surname Initials`` (MEDLINE style), or None when ``name`` is empty.
+
+    Reads ``Surname, Given Names`` (RIS, Zotero, WoS ``AF``), ``Surname, GN`` (WoS ``AU``),
+    ``Surname G.N.`` (Scopus, Embase), ``Surname GN`` (MEDLINE) and ``Given Names Surname``.
+    Particles stay with the surname (``van der Berg``), diacritics are kept. Group names
+    (``Canadian Respiratory Research Network``; EndNote writes them with a trailing comma) are
+    returned as written.
+    """
+    if name is None:
+        return None
+    raw = re.sub(r"\s+", " ", str(name)).strip()
+    if not raw:
+        return None
+    if raw.endswith(",") and raw.count(",") == 1:
+        return raw[:-1].strip() or None
+    value = raw.rstrip(";").strip()
+    if value.endswith(".") and not _is_initials(value.rsplit(" ", 1)[-1]):
+        value = value[:-1].rstrip()
+    if "," in value:
+        surname, given = value.split(",", 1)
+        surname = surname.strip()
+        initials = _initials(given)
+        if not surname:
+            raise ValueError(f"author {name!r} has no surname before the comma")
+        return f"{surname} {initials}" if initials else surname
+    tokens = value.split(" ")
+    if len(tokens) == 1:
+        return value
+    if _is_initials(tokens[-1]):
+        return f"{' '.join(tokens[:-1])} {_initials(tokens[-1])}"
+    if _looks_collective(value):
+        return value
+    start = len(tokens) - 1
+    while start > 1 and tokens[start - 1].lower() in _PARTICLES:
+        start -= 1
+    surname = " ".join(tokens[start:])
+    initials = _initials(" ".join(tokens[:start]))
+    return f"{surname} {initials}" if initials else surname
+
+
+def author_surname(author: str | None) -> str | None:
+    """Return the surname of a normalised author (``De Vivo I`` -> ``De Vivo``).
+
+    A group name has no initials and is returned whole.
+    """
+    if not author:
+        return None
+    tokens = author.split(" ")
+    if len(tokens) > 1 and _is_initials(tokens[-1]):
+        return " ".join(tokens[:-1])
+    return author
+
+
+def split_author_list(text: str | None) -> list[str]:
+    """Split one field holding several authors into names (not yet normalised).
+
+    ``;`` separates names where a name may itself hold a comma (``Bao, Y; Prescott, J``), and
+    so does BibTeX's `` and `` (``Zuna, R E and Wang, S S``). Otherwise ``,`` separates names
+    when every piece looks like ``Surname Initials`` or a group name (``Bao Y., Prescott J.``
+    as Embase and older Scopus write them; ``Bao Y, Prescott J, Some Study Group.`` as
+    PubMed's CSV does). A lone ``Surname, Given`` stays one name.
+    """
+    if text is None:
+        return []
+    value = str(text).strip()
+    if not value:
+        return []
+    if ";" in value:
+        return [part.strip() for part in value.split(";") if part.strip()]
+    joined_by_and = [part.strip() for part in re.split(r"\s+and\s+", value) if part.strip()]
+    if len(joined_by_and) > 1 and all(
+        "," in part or _is_surname_initials(part) for part in joined_by_and
+    ):
+        return joined_by_and
+    pieces = [part.strip() for part in value.split(",") if part.strip()]
+    personal = [_is_surname_initials(piece) for piece in pieces]
+    if (
+        len(pieces) > 1
+        and any(personal)
+        and all(ok or _looks_collective(piece) for ok, piece in zip(personal, pieces, strict=True))
+    ):
+        return pieces
+    return [value]
+
+
+def _is_surname_initials(piece: str) -> bool:
+    tokens = piece.rstrip(".").split(" ")
+    if len(tokens) == 1:
+        return False
+    return _is_initials(tokens[-1].rstrip(".") or tokens[-1])
+
+
+def normalize_authors(names: Iterable[str]) -> list[str]:
+    """Normalise names with :func:`normalize_author`, dropping empty ones."""
+    authors = []
+    for name in names:
+        author = normalize_author(name)
+        if author:
+            authors.append(author)
+    return authors
+
+
+# -- titles -----------------------------------------------------------------------------------
+
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
+    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
+    "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
+    "υ": "upsilon", "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+}  # fmt: skip
+# Letters NFKD does not decompose into a base letter plus accent.
+_LETTERS = {"æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "œ": "oe", "ı": "i"}
+_TRANSLATE = str.maketrans({**_GREEK, **_LETTERS, "&": " and "})
+_LATEX_LETTERS = {"ss": "ss", "o": "o", "ae": "ae", "oe": "oe", "aa": "a", "l": "l", "i": "i"}
+_GREEK_NAMES = frozenset(_GREEK.values())
+
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
+_LATEX_ACCENT = re.compile(r"\\[\"'`^~=.]")
+_LATEX_COMMAND = re.compile(r"\\([a-zA-Z]+)\*?")
+NON_WORD = re.compile(r"[\W_]+")
+
+WHOLE_BRACKETS = re.compile(r"^\s*\[(?P<inner>[^\[\]]+)\]\s*[.]?\s*$")
+_TRAILING_NOTE = re.compile(
+    r"""\s*(?:
+        \[[^\[\]]{1,60}\]                                    # [Article in Chinese], [French]
+      | \[\s*(?:published\s+)?(?:erratum|errata|corrigendum|comment|retraction|retracted|
+            summary\s+for\s+patients|update|see)\b.*      # [Erratum appears in ... [corrected]]
+      | \((?:author'?s'?\s+transl\w*|article\s+in\s+\w+|[\w\s]{0,20}\babstract)\.?\)
+    )\s*\.?\s*$""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+
+
+def normalise_text(value: str) -> str:
+    """Lower-case words without accents, markup or punctuation, single-spaced.
+
+    Used for titles and journals: HTML entities and tags, LaTeX accents and commands, Greek
+    letters (to their names) and diacritics are folded so that exports of the same record from
+    different databases compare equal.
+    """
+    text = html.unescape(value)
+    text = _HTML_TAG.sub(" ", text)
+    if "\\" in text:
+        text = _LATEX_ACCENT.sub("", text)
+        text = _LATEX_COMMAND.sub(_latex_command, text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.casefold().translate(_TRANSLATE)
+    return " ".join(NON_WORD.sub(" ", text).split())
+
+
+def _latex_command(match: re.Match[str]) -> str:
+    """A LaTeX command becomes its letter (\\ss), Greek name (\\alpha) or nothing (\\textit)."""
+    name = match.group(1)
+    if name in _LATEX_LETTERS:
+        return _LATEX_LETTERS[name]
+    if name.lower() in _GREEK_NAMES:
+        return f" {name.lower()} "
+    return " "
+
+
+def normalise_title(value: str | None) -> str | None:
+    """The comparable form of a title: trailing notes ("[Article in Chinese]") removed.
+
+    A title wholly in square brackets (PubMed's translated titles) is unwrapped.
+    """
+    if value is None:
+        return None
+    text = strip_title_notes(value)
+    whole = WHOLE_BRACKETS.match(text)
+    if whole:
+        text = strip_title_notes(whole.group("inner"))
+    return normalise_text(text) or None
+
+
+def strip_title_notes(value: str) -> str:
+    """A title without trailing bracketed notes ("[Review] [33 refs]", "[Erratum appears...]")."""
+    text = html.unescape(value).strip().strip('"“”')
+    for _ in range(4):
+        stripped = _TRAILING_NOTE.sub("", text)
+        if stripped == text or not stripped.strip():
+            break
+        text = stripped
+    return text

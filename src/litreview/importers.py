@@ -37,13 +37,17 @@ from litreview.errors import InputFileError, ParseError
 from litreview.ids import DOI_IN_TEXT as _DOI_IN_TEXT
 from litreview.ids import YEAR as _YEAR
 from litreview.ids import (
+    author_surname,
     doi_from_url,
     doi_in,
+    normalize_author,
+    normalize_authors,
     normalize_doi,
     normalize_issn,
     normalize_pmcid,
     normalize_pmid,
     parse_year,
+    split_author_list,
 )
 from litreview.records import MULTI_VALUE_SEPARATOR, RECORD_COLUMNS
 
@@ -390,152 +394,6 @@ def publication_type_flags(types: Iterable[str], *, complete: bool) -> dict[str,
         else:
             flags[column] = False if complete else pd.NA
     return flags
-
-
-# -- author names -------------------------------------------------------------------------------
-
-_PARTICLES = frozenset(
-    _words("al bin da das de del della den der di dos du el ibn la le st ten ter van von")
-)
-_SUFFIXES = {"jr", "sr", "2nd", "3rd"}
-_COLLECTIVE_WORDS = frozenset(
-    _words(
-        "agency alliance and association board center centre collaboration collaborative "
-        "collaborators committee consortium council department editors for foundation group groups "
-        "initiative institute investigators network of on organisation organization panel society "
-        "study team the trial university working writing"
-    )
-)
-
-
-def _is_initials(token: str) -> bool:
-    letters = token.replace(".", "").replace("-", "")
-    return bool(letters) and letters.isalpha() and letters.isupper() and len(letters) <= 4
-
-
-def _initials(given: str) -> str:
-    """Initials of given names: ``Dileep R.`` -> ``DR``, ``J.-P.`` -> ``JP``, ``DR`` -> ``DR``."""
-    initials = ""
-    for token in re.split(r"[\s.,]+", given):
-        if not token:
-            continue
-        if token.lower() in _SUFFIXES and not token.isupper():  # "Jr", not the initials "SR"
-            continue
-        if _is_initials(token) and "-" not in token.strip("-"):
-            initials += token.replace("-", "")
-            continue
-        for part in token.split("-"):
-            if part:
-                initials += part[0].upper()
-    return initials
-
-
-def _looks_collective(name: str) -> bool:
-    words = re.findall(r"[^\W\d_]+|\d+", name.lower())
-    return any(word.isdigit() or word in _COLLECTIVE_WORDS for word in words) or len(words) > 4
-
-
-def normalize_author(name: str | None) -> str | None:
-    """Return an author as ``Surname Initials`` (MEDLINE style), or None when ``name`` is empty.
-
-    Reads ``Surname, Given Names`` (RIS, Zotero, WoS ``AF``), ``Surname, GN`` (WoS ``AU``),
-    ``Surname G.N.`` (Scopus, Embase), ``Surname GN`` (MEDLINE) and ``Given Names Surname``.
-    Particles stay with the surname (``van der Berg``), diacritics are kept. Group names
-    (``Canadian Respiratory Research Network``; EndNote writes them with a trailing comma) are
-    returned as written.
-    """
-    if name is None:
-        return None
-    raw = re.sub(r"\s+", " ", str(name)).strip()
-    if not raw:
-        return None
-    if raw.endswith(",") and raw.count(",") == 1:
-        return raw[:-1].strip() or None
-    value = raw.rstrip(";").strip()
-    if value.endswith(".") and not _is_initials(value.rsplit(" ", 1)[-1]):
-        value = value[:-1].rstrip()
-    if "," in value:
-        surname, given = value.split(",", 1)
-        surname = surname.strip()
-        initials = _initials(given)
-        if not surname:
-            raise ValueError(f"author {name!r} has no surname before the comma")
-        return f"{surname} {initials}" if initials else surname
-    tokens = value.split(" ")
-    if len(tokens) == 1:
-        return value
-    if _is_initials(tokens[-1]):
-        return f"{' '.join(tokens[:-1])} {_initials(tokens[-1])}"
-    if _looks_collective(value):
-        return value
-    start = len(tokens) - 1
-    while start > 1 and tokens[start - 1].lower() in _PARTICLES:
-        start -= 1
-    surname = " ".join(tokens[start:])
-    initials = _initials(" ".join(tokens[:start]))
-    return f"{surname} {initials}" if initials else surname
-
-
-def author_surname(author: str | None) -> str | None:
-    """Return the surname of a normalised author (``De Vivo I`` -> ``De Vivo``).
-
-    A group name has no initials and is returned whole.
-    """
-    if not author:
-        return None
-    tokens = author.split(" ")
-    if len(tokens) > 1 and _is_initials(tokens[-1]):
-        return " ".join(tokens[:-1])
-    return author
-
-
-def split_author_list(text: str | None) -> list[str]:
-    """Split one field holding several authors into names (not yet normalised).
-
-    ``;`` separates names where a name may itself hold a comma (``Bao, Y; Prescott, J``), and
-    so does BibTeX's `` and `` (``Zuna, R E and Wang, S S``). Otherwise ``,`` separates names
-    when every piece looks like ``Surname Initials`` or a group name (``Bao Y., Prescott J.``
-    as Embase and older Scopus write them; ``Bao Y, Prescott J, Some Study Group.`` as
-    PubMed's CSV does). A lone ``Surname, Given`` stays one name.
-    """
-    if text is None:
-        return []
-    value = str(text).strip()
-    if not value:
-        return []
-    if ";" in value:
-        return [part.strip() for part in value.split(";") if part.strip()]
-    joined_by_and = [part.strip() for part in re.split(r"\s+and\s+", value) if part.strip()]
-    if len(joined_by_and) > 1 and all(
-        "," in part or _is_surname_initials(part) for part in joined_by_and
-    ):
-        return joined_by_and
-    pieces = [part.strip() for part in value.split(",") if part.strip()]
-    personal = [_is_surname_initials(piece) for piece in pieces]
-    if (
-        len(pieces) > 1
-        and any(personal)
-        and all(ok or _looks_collective(piece) for ok, piece in zip(personal, pieces, strict=True))
-    ):
-        return pieces
-    return [value]
-
-
-def _is_surname_initials(piece: str) -> bool:
-    tokens = piece.rstrip(".").split(" ")
-    if len(tokens) == 1:
-        return False
-    return _is_initials(tokens[-1].rstrip(".") or tokens[-1])
-
-
-def normalize_authors(names: Iterable[str]) -> list[str]:
-    """Normalise names with :func:`normalize_author`, dropping empty ones."""
-    authors = []
-    for name in names:
-        author = normalize_author(name)
-        if author:
-            authors.append(author)
-    return authors
 
 
 # ---------------------------------------------------------------------------------------------
