@@ -63,6 +63,8 @@ IDENTIFIED_COLUMNS = (
     "registry_id",
     "note",
     *RECORD_COLUMNS,
+    "issn",
+    "database",
 )
 
 _PMID = re.compile(r"^\d{1,9}$")
@@ -231,6 +233,8 @@ def identify(
                 "registry_id": pd.NA,
                 "note": pd.NA,
                 **record,
+                "issn": pd.NA,
+                "database": "PubMed",
             }
         )
     unresolved: list[dict[str, object]] = []
@@ -272,6 +276,8 @@ def identify(
                             "registry_id": pd.NA,
                             "note": row["note"],
                             **{column: record.get(column, pd.NA) for column in RECORD_COLUMNS},
+                            "issn": record.get("issn", pd.NA),
+                            "database": record.get("database", pd.NA),
                         }
                     )
                 continue

@@ -1566,6 +1566,8 @@ MAPPABLE_FIELDS: tuple[str, ...] = (
     "page_start",
     "page_end",
     "article_number",
+    "issn",
+    "database",
 )
 
 
@@ -1603,6 +1605,7 @@ SCOPUS_LAYOUT = DelimitedLayout(
         "page_start": ("Page start",),
         "page_end": ("Page end",),
         "doi": ("DOI",),
+        "issn": ("ISSN",),
         "pmid": ("PubMed ID",),
         "abstract": ("Abstract",),
         "keywords": ("Author Keywords", "Index Keywords"),
@@ -1628,6 +1631,7 @@ WOS_LAYOUT = DelimitedLayout(
         "page_end": ("EP",),
         "article_number": ("AR",),
         "doi": ("DI",),
+        "issn": ("SN", "EI"),
         "pmid": ("PM",),
         "abstract": ("AB",),
         "keywords": ("DE", "ID"),
@@ -1659,6 +1663,7 @@ EMBASE_LAYOUT = DelimitedLayout(
         "languages": ("Article Language",),
         "pmid": ("Medline PMID",),
         "doi": ("DOI",),
+        "issn": ("ISSN",),
     },
     key_column="Title",
     list_separator=",",
@@ -1699,6 +1704,8 @@ GENERIC_LAYOUT = DelimitedLayout(
         "page_end": ("page end", "end page", "last page", "ep"),
         "article_number": ("art. no.", "article number", "article no", "ar"),
         "doi": ("doi", "di", "do"),
+        "issn": ("issn", "sn", "issn/isbn"),
+        "database": ("database", "source database", "db", "library catalog"),
         "pmid": ("pmid", "pubmed id", "pubmed", "medline pmid", "pm"),
         "pmcid": ("pmcid", "pmc", "pmc id"),
         "abstract": ("abstract", "abstract note", "ab"),
@@ -1969,8 +1976,13 @@ def _delimited_record(
     if layout is WOS_LAYOUT and base is not None:
         base = {"J": "article", "B": "book", "S": "book", "P": "other"}.get(base.upper(), base)
     record["entry_type"] = _entry_type(base, types)
+    record["issn"] = normalize_issn(" ".join(value for _, value in raw("issn")))
+    record["database"] = _clean(first("database")[1]) or _LAYOUT_DATABASES.get(layout.name)
     record.update(publication_type_flags(types, complete=False))
     return _finish(record)
+
+
+_LAYOUT_DATABASES = {"scopus": "Scopus", "wos": "Web of Science", "embase": "Embase"}
 
 
 # ---------------------------------------------------------------------------------------------
