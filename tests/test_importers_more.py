@@ -241,3 +241,17 @@ def test_endnote_xml_and_csl_json_faults_name_the_record(tmp_path, name, content
     kind = "endnote_xml" if name.endswith(".xml") else "csl_json"
     with pytest.raises(LitReviewError, match=message):
         read_bibliographic_file(path, kind)
+
+
+def test_zotero_csv_with_pubmed_ids_in_extra():
+    table = read_bibliographic_file(DATA / "zotero_export.csv")
+    assert detect_format(DATA / "zotero_export.csv") == "csv"
+    first = table.iloc[0]
+    assert (first["pmid"], first["pmcid"], first["doi"]) == (
+        "27797938", "PMC5442267", "10.1136/gutjnl-2016-312510",
+    )  # fmt: skip
+    assert (first["authors"], first["issn"], first["database"]) == (
+        "Bao Y; Prescott J; Yuan C", "1468-3288", "PubMed",
+    )  # fmt: skip
+    assert first["keywords"] == "Pancreatic Neoplasms; Telomere Shortening"
+    assert table["entry_type"].tolist() == ["article", "conference"]

@@ -1568,6 +1568,7 @@ MAPPABLE_FIELDS: tuple[str, ...] = (
     "article_number",
     "issn",
     "database",
+    "extra",
 )
 
 
@@ -1705,6 +1706,7 @@ GENERIC_LAYOUT = DelimitedLayout(
         "article_number": ("art. no.", "article number", "article no", "ar"),
         "doi": ("doi", "di", "do"),
         "issn": ("issn", "sn", "issn/isbn"),
+        "extra": ("extra",),
         "database": ("database", "source database", "db", "library catalog"),
         "pmid": ("pmid", "pubmed id", "pubmed", "medline pmid", "pm"),
         "pmcid": ("pmcid", "pmc", "pmc id"),
@@ -1962,6 +1964,14 @@ def _delimited_record(
         column, value = first(target)
         with _cell(path, line, column):
             record[target] = normaliser(value)
+    extra = first("extra")[1] or ""  # Zotero keeps PubMed's IDs there: "PMID: 123 PMCID: PMC4"
+    for target, pattern, normaliser in (
+        ("pmid", r"\bPMID:\s*(\d+)", normalize_pmid),
+        ("pmcid", r"\bPMCID:\s*(PMC\d+)", normalize_pmcid),
+    ):
+        found = re.search(pattern, extra)
+        if record[target] is None and found:
+            record[target] = normaliser(found.group(1))
     column, value = first("entrez_date")
     if value is not None:
         with _cell(path, line, column):
