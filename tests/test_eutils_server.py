@@ -384,11 +384,14 @@ def test_cli_prints_base_url_and_serves_until_interrupted(tmp_path):
     try:
         base_url = process.stdout.readline().strip()
         assert base_url.startswith("http://127.0.0.1:")
+        # the "serving ..." line is printed just before the wait that Ctrl-C ends: once read,
+        # an interrupt cannot land between the two
+        assert process.stderr.readline().startswith("serving ")
         with urllib.request.urlopen(f"{base_url}esearch.fcgi?term=synthetic", timeout=5) as reply:
             assert read(reply.read())["Count"] == "12"
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=10)
+        process.wait(timeout=30)
     assert process.returncode == 0
 
 
