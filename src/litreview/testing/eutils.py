@@ -1453,13 +1453,13 @@ def _serve(args: argparse.Namespace, store: Path | None, faults: FaultPlan) -> i
         hang_seconds=args.hang_seconds,
     )
     with server:
-        print(server.base_url, flush=True)
-        print(
-            f"serving {server.store.description} ({len(server.store)} records); Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
+        try:  # Ctrl-C at any point once serving (even while printing) stops it cleanly
+            print(server.base_url, flush=True)
+            print(
+                f"serving {server.store.description} ({len(server.store)} records); Ctrl-C to stop",
+                file=sys.stderr,
+                flush=True,
+            )
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
