@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litreview.errors import ConfigError
 from litreview.patterns import compile_pattern, compile_patterns, first_match
@@ -39,3 +41,19 @@ def test_any_of_and_first_match_skip_missing_fields() -> None:
 def test_empty_patterns_are_config_errors(pattern: str) -> None:
     with pytest.raises(ConfigError, match="empty"):
         compile_pattern(pattern)
+
+
+_PATTERN_WORDS = ["stem cell*", "intra-arterial", "rat", "review", "meta analysis", "mice", "a"]
+_TEXT_PIECES = ["stem", "cells", "cell", "intra", "arterial", "intraarterial", "rats", "rat",
+                "Review", "meta-analysis", "mice", "a", "-", " ", "\n", ",", "x"]  # fmt: skip
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PATTERN_WORDS), min_size=1, max_size=4, unique=True),
+    st.lists(st.sampled_from(_TEXT_PIECES), max_size=12).map("".join),
+)
+def test_one_alternation_matches_exactly_when_one_pattern_does(patterns, text):
+    """The factored alternation (boundaries once) is the union of the single patterns."""
+    single = any(compile_pattern(pattern).search(text) for pattern in patterns)
+    assert (compile_patterns(patterns).search(text) is not None) == single

@@ -39,11 +39,29 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def compile_patterns(patterns: Iterable[str]) -> re.Pattern[str]:
-    """One expression matching any of the patterns."""
-    expressions = [compile_pattern(pattern).pattern for pattern in patterns]
-    if not expressions:
+    """One expression matching any of the patterns, compiled once per list of patterns.
+
+    The word boundaries are factored out of the alternation, ``(?<!\\w)(?:a|b|c)(?!\\w)``:
+    the same matches as one boundary check per alternative, at a fraction of the cost (the
+    look-behind is tried once per position instead of once per pattern and position).
+    """
+    return _compiled(tuple(patterns))
+
+
+@lru_cache(maxsize=1024)
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    bodies = [_body(compile_pattern(pattern).pattern) for pattern in patterns]
+    if not bodies:
         raise ConfigError("a keyword rule needs at least one pattern")
-    return re.compile("|".join(f"(?:{expression})" for expression in expressions), re.IGNORECASE)
+    return re.compile(_START + "(?:" + "|".join(bodies) + ")" + _END, re.IGNORECASE)
+
+
+_START, _END = r"(?<!\w)", r"(?!\w)"
+
+
+def _body(expression: str) -> str:
+    """A pattern's expression without its word boundaries."""
+    return expression.removeprefix(_START).removesuffix(_END)
 
 
 def first_match(expression: re.Pattern[str], texts: Iterable[str | None]) -> str | None:

@@ -82,7 +82,8 @@ class Condition:
         texts = [str(text) for text in texts if text is not None and not pd.isna(text)]
         if not texts:
             return None
-        present = first_match(compile_patterns(self.patterns), texts) is not None
+        # one search over the fields joined: a newline keeps every word boundary
+        present = compile_patterns(self.patterns).search("\n".join(texts)) is not None
         return present != self.absent
 
 
