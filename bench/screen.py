@@ -22,12 +22,12 @@ import yaml
 from litreview.screen import ScreeningSettings, screen
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
-WORDS = (
-    "stem cells intra-arterial stroke ischemic rat mouse brain infarct volume neurological "
-    "outcome mesenchymal bone marrow transplantation delivery carotid artery safety efficacy "
-    "trial patients randomised cohort review meta-analysis exosomes vesicles therapy recovery "
-    "functional motor cognitive inflammation microglia angiogenesis neurogenesis dose timing"
-).split()
+WORDS = ["stem", "cells", "intra-arterial", "stroke", "ischemic", "rat", "mouse", "brain",
+    "infarct", "volume", "neurological", "outcome", "mesenchymal", "bone", "marrow",
+    "transplantation", "delivery", "carotid", "artery", "safety", "efficacy", "trial",
+    "patients", "randomised", "cohort", "review", "meta-analysis", "exosomes", "vesicles",
+    "therapy", "recovery", "functional", "motor", "cognitive", "inflammation", "microglia",
+    "angiogenesis", "neurogenesis", "dose", "timing"]  # fmt: skip
 MESH = ["Animals", "Humans", "Rats", "Stroke", "Brain Ischemia", "Stem Cell Transplantation",
         "Mesenchymal Stem Cells", "Injections, Intra-Arterial", "Male", "Female", "Mice"]  # fmt: skip
 TYPES = ["Journal Article", "Review", "Randomized Controlled Trial", "Comment", "Case Reports"]

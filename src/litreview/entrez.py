@@ -6,7 +6,7 @@ Shape (after Biopython's ``Bio.Entrez``): requests are built by pure functions
 ``Retry-After`` - sits in :meth:`EntrezClient._call`; responses are checked by pure functions:
 :func:`parse_esearch` with ``Bio.Entrez.read`` (DTD-validated), :func:`parse_efetch` with a
 streaming expat scan that only counts the records and reads their PMIDs (the payloads are kept
-as received; the records stage parses them).
+as received; the records stage's parser reads each before the snapshot is committed).
 
 Biopython's ``Bio.Entrez.esearch``/``efetch`` are not used to *send*: in 1.88 they hard-code
 NCBI's URL and go through ``Bio.Entrez._open``, whose rate limit is a process-wide global and
@@ -462,10 +462,10 @@ def parse_esearch(payload: bytes, params: Mapping[str, str] | None = None) -> Es
 def parse_efetch(payload: bytes) -> list[str]:
     """PMIDs of the PubmedArticle and PubmedBookArticle records of one efetch payload, in order.
 
-    A streaming expat scan, not ``Bio.Entrez.read``: building Biopython's full objects costs
-    about 0.35 ms a record (11 s for a 30,000-record search) only to count them. The scan still
-    rejects truncated or malformed XML; the records stage parses the snapshot with Bio.Entrez.
-    (An entity the external DTD would define is skipped here, not an error, as XML allows.)
+    A streaming expat scan that only counts records and reads their PMIDs. It rejects truncated
+    or malformed XML; the search then parses each payload with the records stage's own parser
+    before the snapshot is committed. (An entity the external DTD would define is skipped here,
+    not an error, as XML allows.)
     """
     _check_envelope(payload, "PubmedArticleSet")
     pmids: list[str] = []
