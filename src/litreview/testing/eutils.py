@@ -45,6 +45,7 @@ import logging
 import math
 import random
 import re
+import signal
 import socket
 import struct
 import sys
@@ -1442,6 +1443,10 @@ def store_from_snapshot(snapshot: Path, folder: Path) -> Path:
     return folder
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace, store: Path | None, faults: FaultPlan) -> int:
     server = EutilsServer(
         store,
@@ -1452,6 +1457,10 @@ def _serve(args: argparse.Namespace, store: Path | None, faults: FaultPlan) -> i
         retry_after=args.retry_after,
         hang_seconds=args.hang_seconds,
     )
+    # Ctrl-C (and SIGTERM) stop the server even when it was started in the background of a
+    # script, where SIGINT is inherited as ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     with server:
         try:  # Ctrl-C at any point once serving (even while printing) stops it cleanly
             print(server.base_url, flush=True)
