@@ -415,8 +415,9 @@ def resolve_snapshot(root: str | Path, name: str = "latest", *, database: str = 
     parent = Path(root) / database
     if not names:
         raise SnapshotError(
-            f"{parent}: no complete snapshot (run the search stage first, or point "
-            "snapshots_root at the folder that holds pubmed/<timestamp>/ snapshots)"
+            f"{parent}: no complete snapshot yet: take the first one with `litreview run "
+            "--cores 1 --config search.mode=live` (or point search.snapshots_dir at the folder "
+            "that holds pubmed/<timestamp>/ snapshots)"
         )
     if name == "latest":
         timestamped = [item for item in names if _NAME_PATTERN.match(item)]
