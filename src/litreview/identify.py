@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from litreview.dedup import normalise_doi as dedup_normalise_doi
 from litreview.errors import InputFileError
+from litreview.ids import doi_in
 from litreview.records import RECORD_COLUMNS
 from litreview.sheets import ROW_COLUMN, check_columns, read_sheet
 
@@ -71,12 +71,8 @@ _PMID = re.compile(r"^\d{1,9}$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
-def normalise_doi(value: object) -> str | None:
-    """Lower-case bare DOI ('10.x/y') from 'https://doi.org/10.X/Y', 'doi:10.X/Y.' and the like;
-    None for a missing value or text holding no DOI (the deduplicator's own normalisation)."""
-    if value is None or pd.isna(value):
-        return None
-    return dedup_normalise_doi(str(value))
+# A sheet's DOI as every stage compares it (litreview.ids); None when missing or holding none.
+normalise_doi = doi_in
 
 
 def read_other_sources(path: str | Path) -> pd.DataFrame:

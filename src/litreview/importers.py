@@ -1112,6 +1112,17 @@ class _TaggedRecord:
     fields: dict[str, list[str]] = field(default_factory=dict)
     tag_lines: dict[str, int] = field(default_factory=dict)
 
+    def text(self, *tags: str) -> str | None:
+        """The first of the tags the record has, its values joined and whitespace folded."""
+        for tag in tags:
+            if self.fields.get(tag):
+                return _clean(" ".join(self.fields[tag]))
+        return None
+
+    def cell(self, path: str | Path, tag: str) -> AbstractContextManager[None]:
+        """A normaliser's ValueError as an error naming the file, the tag's line and tag."""
+        return _cell(path, self.tag_lines.get(tag, self.start_line), tag)
+
 
 def _scan_wos(text: str, path: str | Path) -> list[_TaggedRecord]:
     """Web of Science's tagged export: ``FN``/``VR`` header, records of two-letter tags each
@@ -1189,16 +1200,10 @@ _WOS_DOCUMENT_TYPES = {"J": "article", "B": "book", "S": "article", "P": "other"
 
 
 def _wos_record(scan: _TaggedRecord, path: str | Path) -> dict[str, Any]:
-    fields = scan.fields
-
-    def text(*tags: str) -> str | None:
-        for tag in tags:
-            if fields.get(tag):
-                return _clean(" ".join(fields[tag]))
-        return None
+    fields, text = scan.fields, scan.text
 
     def cell(tag: str) -> AbstractContextManager[None]:
-        return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
+        return scan.cell(path, tag)
 
     record: dict[str, Any] = {"source_line": scan.start_line, "database": "Web of Science"}
     record["issn"] = normalize_issn(" ".join(filter(None, [text("SN"), text("EI")])))
@@ -1311,16 +1316,10 @@ def _scan_ovid(text: str, path: str | Path) -> list[_TaggedRecord]:
 
 
 def _ovid_record(scan: _TaggedRecord, path: str | Path) -> dict[str, Any]:
-    fields = scan.fields
-
-    def text(*tags: str) -> str | None:
-        for tag in tags:
-            if fields.get(tag):
-                return _clean(" ".join(fields[tag]))
-        return None
+    fields, text = scan.fields, scan.text
 
     def cell(tag: str) -> AbstractContextManager[None]:
-        return _cell(path, scan.tag_lines.get(tag, scan.start_line), tag)
+        return scan.cell(path, tag)
 
     database = text("DB")
     record: dict[str, Any] = {"source_line": scan.start_line, "database": database}

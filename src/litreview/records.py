@@ -190,8 +190,7 @@ def _text(value: Any) -> str | None:
 
 
 def _join(values: Iterable[Any]) -> str | None:
-    texts = [text for text in (_text(value) for value in values) if text]
-    return MULTI_VALUE_SEPARATOR.join(dict.fromkeys(texts)) if texts else None
+    return _join_texts(_text(value) for value in values)
 
 
 def _month_number(month: Any) -> int | None:
@@ -255,6 +254,7 @@ def _ids(id_list) -> dict[str, str | None]:
 
 
 def _join_texts(values: Iterable[str | None]) -> str | None:
+    """Distinct non-empty texts joined with the shared separator, first occurrence kept."""
     texts = [text for text in values if text]
     return MULTI_VALUE_SEPARATOR.join(dict.fromkeys(texts)) if texts else None
 

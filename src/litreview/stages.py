@@ -543,7 +543,7 @@ def dedup_summary(
     import dataclasses
 
     rules = result.duplicates["rule"].value_counts().sort_index()
-    members = members.assign(removed=~members["kept"].astype(str).str.lower().eq("true"))
+    members = members.assign(removed=~members["kept"].astype(bool))
 
     def tally(keys: pd.Series) -> list[str]:
         rows = []
