@@ -1087,7 +1087,9 @@ def _render(diagram: Diagram, file_format: str, dpi: float) -> bytes:
         "text.parse_math": False,  # a '$' in a reason is text, not mathtext
         "path.simplify": False,
     }
-    with mpl.rc_context(rc):
+    from litreview.log import render_lock
+
+    with render_lock, mpl.rc_context(rc):
         figure = Figure(figsize=(diagram.width / 72, diagram.height / 72))
         axes = figure.add_axes((0, 0, 1, 1))
         axes.set_xlim(0, diagram.width)

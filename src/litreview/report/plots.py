@@ -37,7 +37,9 @@ def _render(draw_on: Callable[[Any], None], size: tuple[float, float]) -> dict[s
         "text.parse_math": False,
         "path.simplify": False,
     }
-    with mpl.rc_context(rc):
+    from litreview.log import render_lock
+
+    with render_lock, mpl.rc_context(rc):
         figure = MplFigure(figsize=size, layout="constrained")
         draw_on(figure)
         outputs = {}

@@ -2,6 +2,7 @@
 import datetime
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from litreview.config import (
@@ -10,7 +11,9 @@ from litreview.config import (
     dates_as_text,
     read_yaml,
 )
+from litreview import stages
 from litreview.errors import LitReviewError
+from litreview.log import run_step as logged_step
 from litreview.identify import read_other_sources
 from litreview.snapshot import resolve_snapshot
 
@@ -23,6 +26,16 @@ def at_load(check, *args, **kwargs):
         return check(*args, **kwargs)
     except LitReviewError as error:
         raise SystemExit(f"{type(error).__name__}: {error}") from None
+
+
+def run_step(log_path, step, *args, **kwargs):
+    """A rule's step, in the Snakemake process (rules use run: in threads, no interpreter
+    start-up per job): its log in the rule's log file; its LitReviewError the rule's one-line
+    failure, without the package's traceback."""
+    try:
+        return logged_step(log_path, step, *args, **kwargs)
+    except LitReviewError as error:
+        raise WorkflowError(f"litreview: {type(error).__name__}: {error}") from None
 
 
 # Config files given on the command line, read strictly too (a key given twice stops here).
@@ -145,3 +158,14 @@ def get_final_output():
         if config["audit"]["published"]:
             outputs.append(rules.audit.output.md)
     return outputs
+
+
+def cancel_scheduler_timers():
+    """Snakemake's job rate limiter leaves a 1 s threading.Timer pending after the last job, and
+    Python waits for it at exit: a finished run would idle up to a second. The scheduler is done
+    by now; its timers have nothing left to wake."""
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()

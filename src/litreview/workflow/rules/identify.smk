@@ -17,12 +17,20 @@ rule identify:
         files="results/identify/files.tsv",
     log:
         "logs/identify/identify.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         csv_mappings=config["identify"]["csv_mappings"],
-    script:
-        "../scripts/identify.py"
+    run:
+        run_step(
+            log[0],
+            stages.identify_records,
+            input.records,
+            input.resolved,
+            (input.other_sources or [None])[0],
+            output.identified,
+            output.unresolved,
+            csv_mappings=params.csv_mappings,
+            files_path=output.files,
+        )
 
 
 rule dedup:
@@ -45,9 +53,19 @@ rule dedup:
         summary="results/dedup/summary.md",
     log:
         "logs/identify/dedup.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         settings=config["dedup"],
-    script:
-        "../scripts/dedup.py"
+        origin=lambda wildcards, input: stages.origin_of(input.pointer),
+    run:
+        run_step(
+            log[0],
+            stages.deduplicate_records,
+            input.identified,
+            params.settings,
+            output.deduplicated,
+            output.duplicates,
+            output.clusters,
+            output.summary,
+            origin=params.origin,
+            files_path=input.files,
+        )

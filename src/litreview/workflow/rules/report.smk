@@ -12,12 +12,16 @@ rule extraction_form:
         form="results/extraction/form.xlsx",
     log:
         "logs/report/extraction_form.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         config=config,
-    script:
-        "../scripts/extraction_form.py"
+    run:
+        run_step(
+            log[0],
+            stages.write_blank_form,
+            input.screened,
+            params.config,
+            output.form,
+        )
 
 
 rule extract:
@@ -36,12 +40,20 @@ rule extract:
         ),
     log:
         "logs/report/extract.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         config=config,
-    script:
-        "../scripts/extract.py"
+        origin=lambda wildcards, input: stages.origin_of(input.pointer),
+    run:
+        run_step(
+            log[0],
+            stages.extract_studies,
+            input.screened,
+            input.clusters,
+            params.config,
+            output.studies,
+            output.report,
+            origin=params.origin,
+        )
 
 
 rule regenerate:
@@ -65,13 +77,18 @@ rule regenerate:
         ),
     log:
         "logs/report/regenerate.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         config=config,
         out_dir=lambda wildcards, output: str(Path(output.metrics).parent.parent),
-    script:
-        "../scripts/regenerate.py"
+    run:
+        run_step(
+            log[0],
+            stages.regenerate_outputs,
+            input.studies,
+            input.prisma,
+            params.config,
+            params.out_dir,
+        )
 
 
 rule audit:
@@ -90,10 +107,20 @@ rule audit:
         ),
     log:
         "logs/report/audit.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         audit=config["audit"],
         title=config["review"]["title"],
-    script:
-        "../scripts/audit.py"
+        origin=lambda wildcards, input: stages.origin_of(input.pointer),
+    run:
+        run_step(
+            log[0],
+            stages.audit_outputs,
+            input.metrics,
+            input.studies,
+            params.audit,
+            output.csv,
+            output.md,
+            origin=params.origin,
+            title=params.title,
+            watch_path=input.watch,
+        )

@@ -20,13 +20,25 @@ rule screen:
         orphans="results/screening/orphans.tsv",
     log:
         "logs/screen/screen.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         screening=config["screening"],
         search=config["search"],
-    script:
-        "../scripts/screen.py"
+    run:
+        run_step(
+            log[0],
+            stages.screen_records,
+            input.deduplicated,
+            input.clusters,
+            params.screening,
+            output.screened,
+            output.overrules,
+            output.conflicts,
+            output.queue_csv,
+            output.queue_xlsx,
+            output.orphans,
+            search=params.search,
+            pointer_path=input.pointer,
+        )
 
 
 rule prisma:
@@ -46,16 +58,33 @@ rule prisma:
         metrics="results/prisma/metrics.tsv",
     log:
         "logs/screen/prisma.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         screening=config["screening"],
         prisma=config["prisma"],
-        title=config["review"]["title"],
-        other_labels=config["prisma"]["other_labels"],
-        versions_folder=config["versions"]["folder"],
-    script:
-        "../scripts/prisma.py"
+        # the keyword arguments of the step; those read from the snapshot's pointer when it runs
+        options=lambda wildcards, input: {
+            "origin": stages.origin_of(input.pointer),
+            "title": config["review"]["title"],
+            "other_labels": config["prisma"]["other_labels"],
+            "search": stages.search_of(input.pointer),
+            "snapshot_name": stages.read_pointer(input.pointer)["name"],
+            "versions_folder": config["versions"]["folder"],
+        },
+    run:
+        run_step(
+            log[0],
+            stages.prisma_outputs,
+            input.identified,
+            input.clusters,
+            input.screened,
+            params.screening,
+            params.prisma,
+            output.csv,
+            output.svg,
+            output.png,
+            output.metrics,
+            **params.options,
+        )
 
 
 rule exports:
@@ -71,12 +100,17 @@ rule exports:
         ),
     log:
         "logs/screen/exports.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         folder=lambda wildcards, output: str(Path(output[0]).parent),
-    script:
-        "../scripts/exports.py"
+    run:
+        run_step(
+            log[0],
+            stages.export_outputs,
+            input.deduplicated,
+            input.screened,
+            input.queue,
+            params.folder,
+        )
 
 
 rule versions:
@@ -95,9 +129,18 @@ rule versions:
         svg="results/versions/cumulative.svg",
     log:
         "logs/screen/versions.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         versions=config["versions"],
-    script:
-        "../scripts/versions.py"
+    run:
+        run_step(
+            log[0],
+            stages.version_outputs,
+            input.pointer,
+            input.screened,
+            input.prisma,
+            list(input.sheets),
+            params.versions,
+            output.csv,
+            output.cumulative,
+            output.svg,
+        )

@@ -10,14 +10,19 @@ checkpoint snapshot:
         pointer="results/search/snapshot.json",
     log:
         "logs/search/snapshot.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         search=config["search"],
         entrez=config["entrez"],
         live_run=live_run_stamp(),
-    script:
-        "../scripts/snapshot.py"
+    run:
+        run_step(
+            log[0],
+            stages.choose_snapshot,
+            params.search,
+            params.entrez,
+            output.pointer,
+            other_sources=(input.other_sources or [None])[0],
+        )
 
 
 rule records:
@@ -35,10 +40,14 @@ rule records:
         resolved="results/search/resolved.tsv",
     log:
         "logs/search/records.log",
-    conda:
-        "../envs/litreview.yaml"
-    script:
-        "../scripts/records.py"
+    run:
+        run_step(
+            log[0],
+            stages.snapshot_records,
+            input.pointer,
+            output.records,
+            output.resolved,
+        )
 
 
 rule changes:
@@ -59,14 +68,26 @@ rule changes:
         ),
     log:
         "logs/search/changes.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         search=config["search"],
         changes=config["changes"],
         retraction_watch=config["retraction_watch"],
-    script:
-        "../scripts/changes.py"
+    run:
+        run_step(
+            log[0],
+            stages.change_outputs,
+            input.pointer,
+            input.screened,
+            params.search,
+            params.changes,
+            output.csv,
+            output.md,
+            deduplicated_path=input.deduplicated,
+            retraction_watch=params.retraction_watch,
+            watch_path=output.watch,
+            clusters_path=input.clusters,
+            orphans_path=input.orphans,
+        )
 
 
 rule search_report:
@@ -83,9 +104,16 @@ rule search_report:
         ),
     log:
         "logs/search/search_report.log",
-    conda:
-        "../envs/litreview.yaml"
     params:
         screening=config["screening"],
-    script:
-        "../scripts/search_report.py"
+    run:
+        run_step(
+            log[0],
+            stages.search_report_output,
+            input.pointer,
+            input.identified,
+            input.clusters,
+            input.changes,
+            params.screening,
+            output.md,
+        )
