@@ -144,20 +144,37 @@ def append_text_row(sheet: Any, values: Iterable[Any]) -> None:
         for value in values
     ]
     sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
+    number = sheet._current_row  # the row just appended (sheet.max_row scans every cell)
+    for column, value in enumerate(row, start=1):
+        if isinstance(value, str):
+            sheet.cell(row=number, column=column).data_type = "s"
+
+
+def append_text_cells(sheet: Any, values: Iterable[Any]) -> None:
+    """`append_text_row` for a write-only sheet (openpyxl's streaming mode, a row at a time):
+    string cells typed as text (never a formula), characters XLSX cannot hold dropped."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    row = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
             cell.data_type = "s"
+            row.append(cell)
+        else:
+            row.append(value)
+    sheet.append(row)
 
 
 def _write_xlsx(path: str | Path, table: pd.DataFrame, sheet_name: str = "records") -> None:
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_name
-    append_text_row(sheet, [str(column) for column in table.columns])
+    workbook = Workbook(write_only=True)  # streamed: no cell objects kept
+    sheet = workbook.create_sheet(sheet_name)
+    append_text_cells(sheet, [str(column) for column in table.columns])
     for row in table.itertuples(index=False):
-        append_text_row(sheet, [None if _missing(value) else value for value in row])
+        append_text_cells(sheet, [None if _missing(value) else value for value in row])
     with atomic_open(path, "wb") as handle:
         workbook.save(handle)
 

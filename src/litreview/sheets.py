@@ -163,7 +163,7 @@ def add_list_validation(sheet, name: str, source: str, column: str, last_row: in
         errorTitle=f"Unknown {name}",
         error=f"Choose a {name} from the list",
     )
-    sheet.add_data_validation(validation)
+    sheet.data_validations.append(validation)  # a write-only sheet has no add_data_validation
     validation.add(f"{column}2:{column}{last_row}")
 
 
@@ -184,35 +184,38 @@ def write_queue_xlsx(
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from litreview.io import append_text_row, atomic_open
+    from litreview.io import append_text_cells, atomic_open
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = PREFERRED_SHEET
+    # write-only (streamed): widths, panes and validations are set before or beside the rows
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(PREFERRED_SHEET)
     lists = workbook.create_sheet("lists")
     columns = list(queue.columns)
-    append_text_row(sheet, columns)
-    for row in queue.itertuples(index=False):
-        append_text_row(sheet, [None if pd.isna(value) else value for value in row])
-    last_row = max(len(queue) + 1, 2)
-    for column_number, (name, values) in enumerate(
-        [("stage", stages), ("decision", decisions), ("reason", reasons), ("category", categories)],
-        start=1,
-    ):
-        letter = get_column_letter(column_number)
-        lists.cell(row=1, column=column_number, value=name)
-        for row_number, value in enumerate(values, start=2):
-            lists.cell(row=row_number, column=column_number, value=value)
-        if name not in columns or not values:
-            continue
-        target = get_column_letter(columns.index(name) + 1)
-        add_list_validation(
-            sheet, name, f"lists!${letter}$2:${letter}${len(values) + 1}", target, last_row + 1000
-        )
     sheet.freeze_panes = "B2"
     for number, name in enumerate(columns, start=1):
         width = {"title": 60, "abstract": 80, "note": 30, "authors": 30}.get(name, 14)
         sheet.column_dimensions[get_column_letter(number)].width = width
+    last_row = max(len(queue) + 1, 2)
+    named_lists = [
+        ("stage", stages), ("decision", decisions), ("reason", reasons), ("category", categories)
+    ]  # fmt: skip
+    for column_number, (name, values) in enumerate(named_lists, start=1):
+        if name not in columns or not values:
+            continue
+        letter = get_column_letter(column_number)
+        target = get_column_letter(columns.index(name) + 1)
+        add_list_validation(
+            sheet, name, f"lists!${letter}$2:${letter}${len(values) + 1}", target, last_row + 1000
+        )
+    append_text_cells(sheet, columns)
+    for row in queue.itertuples(index=False):
+        append_text_cells(sheet, [None if pd.isna(value) else value for value in row])
+    longest = max(len(values) for _, values in named_lists)
+    append_text_cells(lists, [name for name, _ in named_lists])
+    for index in range(longest):
+        append_text_cells(
+            lists, [values[index] if index < len(values) else None for _, values in named_lists]
+        )
     lists.sheet_state = "hidden"
     with atomic_open(path, "wb") as handle:
         workbook.save(handle)
