@@ -321,11 +321,12 @@ def run(review: Path, *arguments: str, env: dict | None = None) -> tuple[float, 
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e3
 
 
-def one(size: int) -> dict:
+def one(size: int, keep: Path | None = None) -> dict:
     from litreview.testing.eutils import EutilsServer
 
     with tempfile.TemporaryDirectory(prefix="litreview-pipeline-") as name:
-        root = Path(name)
+        root = Path(name) if keep is None else keep / f"{size}"
+        root.mkdir(parents=True, exist_ok=keep is None)
         review = make_review(root, build_search(size, root))
         with EutilsServer(root / "store") as server:
             run(
@@ -352,10 +353,11 @@ def one(size: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 20_000, 50_000, 100_000])
+    parser.add_argument("--keep", type=Path, help="build in KEEP/<size>/ and leave it there")
     args = parser.parse_args(argv)
     results = []
     for size in args.sizes:
-        results.append(one(size))
+        results.append(one(size, args.keep))
         print(f"done: {size} records", file=sys.stderr, flush=True)
     base = results[0]
     steps = list(base["steps"])

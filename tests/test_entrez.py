@@ -31,7 +31,6 @@ from litreview.entrez import (
     parse_ncbi_date,
     parse_retry_after,
     redact,
-    split_window,
 )
 from litreview.errors import (
     ConfigError,
@@ -173,10 +172,6 @@ def test_dates_and_window_halving():
     assert format_ncbi_date(date(2021, 3, 7)) == "2021/03/07"
     with pytest.raises(ConfigError):
         parse_ncbi_date("March 2020")
-    older, newer = split_window(date(2020, 1, 1), date(2020, 1, 4))
-    assert older == (date(2020, 1, 1), date(2020, 1, 2))
-    assert newer == (date(2020, 1, 3), date(2020, 1, 4))
-    assert split_window(date(2020, 1, 1), date(2020, 1, 1)) is None
 
 
 # -- parsing recorded NCBI responses -------------------------------------------------------------
@@ -341,6 +336,52 @@ def test_query_over_9999_is_split_by_date_and_checked(eutils_server):
     assert windows[0][0] == date(1975, 1, 1) and windows[-1][1] == date(2024, 12, 31)
     for (_, end), (start, _) in itertools.pairwise(windows):
         assert start == end + timedelta(days=1)  # no gap, no overlap
+
+
+def _growing_store(count: int, first_year: int = 1990, last_year: int = 2025) -> RecordStore:
+    """``count`` records whose yearly number grows 8% a year, as PubMed's do."""
+    rng = random.Random(count)
+    years = list(range(first_year, last_year + 1))
+    weights = [1.08 ** (year - first_year) for year in years]
+    records = []
+    for pmid, year in enumerate(sorted(rng.choices(years, weights, k=count)), start=1):
+        day = date(year, 1, 1) + timedelta(days=rng.randrange(365))
+        texts = {"ti": "| growing field |", "ab": "|", "mh": "|", "kw": "|", "pt": "|", "la": "|"}
+        records.append(StoredRecord(pmid, day, day, texts))
+    return RecordStore(records)
+
+
+@pytest.mark.parametrize("count", [10_500, 31_000])
+def test_split_windows_are_planned_near_the_floor(eutils_server, count):
+    """Windows sized from the counts already seen: every record once, and at most two
+    requests beyond one per window the cap forces (the first count, one overflow)."""
+    server = eutils_server(_growing_store(count))
+    client = EntrezClient(fast_settings(server))
+    result = client.search("growing", mindate="1990", maxdate="2025")
+    assert sorted(result.ids, key=int) == [str(pmid) for pmid in range(1, count + 1)]
+    assert all(window.count <= 9999 for window in result.windows)
+    floor = -(-count // 9999)
+    assert floor <= len(result.windows) <= floor + 1
+    assert server.counts()["esearch"] <= len(result.windows) + 2
+
+
+def test_a_rerun_tries_the_earlier_windows_first(eutils_server):
+    """A monthly rerun starts from the windows the last search was split into: no window
+    overflows, so the requests are the first count and one per window."""
+    store = _growing_store(20_000)
+    first = EntrezClient(fast_settings(eutils_server(store))).search(
+        "growing", mindate="1990", maxdate="2025"
+    )
+    newest = max(record.pdat for record in store.records.values())
+    texts = {"ti": "| growing field |", "ab": "|", "mh": "|", "kw": "|", "pt": "|", "la": "|"}
+    added = [StoredRecord(pmid, newest, newest, texts) for pmid in range(20_001, 20_051)]
+    server = eutils_server(RecordStore([*store.records.values(), *added]))  # a month later
+    rerun = EntrezClient(fast_settings(server)).search(
+        "growing", mindate="1990", maxdate="2025", windows_hint=first.windows
+    )
+    assert len(rerun.ids) == 20_050
+    assert [w.start for w in rerun.windows] == [w.start for w in first.windows]
+    assert server.counts()["esearch"] == 1 + len(first.windows)
 
 
 def test_split_that_loses_records_raises(eutils_server):

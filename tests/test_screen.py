@@ -496,13 +496,16 @@ def test_queue_xlsx_has_dropdowns_and_pastes_back_as_a_sheet(tmp_path: Path) -> 
     )
     workbook = load_workbook(path)
     sheet = workbook["screening"]
+    # OOXML stores a validation's formula without its "=" (Excel shows it with one)
     formulas = sorted(v.formula1 for v in sheet.data_validations.dataValidation)
     assert formulas == [
-        "=lists!$A$2:$A$3",
-        "=lists!$B$2:$B$4",
-        "=lists!$C$2:$C$6",
-        "=lists!$D$2:$D$4",
+        "lists!$A$2:$A$3",
+        "lists!$B$2:$B$4",
+        "lists!$C$2:$C$6",
+        "lists!$D$2:$D$4",
     ]
+    assert all(v.showErrorMessage for v in sheet.data_validations.dataValidation)
+    assert sheet.freeze_panes == "B2"
     assert workbook["lists"].sheet_state == "hidden"
     # A reviewer fills the first row in and the workbook is read back as a screening sheet.
     sheet["C2"] = "include"

@@ -78,7 +78,6 @@ __all__ = [
     "parse_ncbi_date",
     "parse_retry_after",
     "redact",
-    "split_window",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,6 +90,11 @@ ESEARCH_MAX_RETRIEVABLE = 9999
 # not lost silently: the union of the windows is checked against the query's Count.
 SPLIT_EARLIEST = date(1700, 1, 1)
 SPLIT_YEARS_AHEAD = 5
+# Date windows are sized to hold about this share of the 9,999 cap: a window that overflows is
+# a wasted request, and the next (older) window is sized from the last one's density.
+WINDOW_FILL = 0.85
+# Before any window is counted, a query's records are taken to lie in its last 30 years.
+RECENT_DAYS = 30 * 365
 REDACTED = "***"
 # <ERROR> texts that no retry will fix.
 PERMANENT_ERROR_MARKERS = ("cannot be larger than", "Invalid", "invalid")
@@ -304,14 +308,6 @@ class DateWindow:
             "maxdate": format_ncbi_date(self.end),
             "count": self.count,
         }
-
-
-def split_window(start: date, end: date) -> tuple[tuple[date, date], tuple[date, date]] | None:
-    """Halve an inclusive day range into (older, newer) halves; None for a single day."""
-    if end <= start:
-        return None
-    middle = start + timedelta(days=(end - start).days // 2)
-    return (start, middle), (middle + timedelta(days=1), end)
 
 
 @dataclass(frozen=True)
@@ -801,8 +797,14 @@ class EntrezClient:
         mindate: str | None = None,
         maxdate: str | None = None,
         datetype: str = "pdat",
+        windows_hint: Sequence[DateWindow] = (),
     ) -> SearchResult:
         """Every PMID of ``term``, splitting into date windows past NCBI's 9,999-ID cap.
+
+        Windows are planned newest first from counts already seen: each from the density of
+        the last (sized to hold ~85% of the cap), the rest of the range in one window as soon
+        as what remains of the Count fits, and ``windows_hint`` (an earlier search's windows)
+        tried first. A window that overflows is re-planned from its own count.
 
         When the pages do not add up to PubMed's Count (PubMed changed between two pages of
         the search: records added or removed shift the later pages), the whole search is made
@@ -814,12 +816,12 @@ class EntrezClient:
         if datetype not in _ALLOWED_DATETYPES:
             raise ConfigError(f"datetype {datetype!r} must be one of {_ALLOWED_DATETYPES}")
         try:
-            return self._search_once(term, mindate, maxdate, datetype)
+            return self._search_once(term, mindate, maxdate, datetype, windows_hint)
         except _CountDriftError as drift:
             logger.warning("%s; searching again", drift)
             self.search_repeats.append({"query": term, "problem": str(drift)})
         try:
-            return self._search_once(term, mindate, maxdate, datetype)
+            return self._search_once(term, mindate, maxdate, datetype, ())
         except _CountDriftError as drift:
             raise IncompleteResultError(
                 f"{drift}. A second search found the same: PubMed is changing under the query "
@@ -827,7 +829,12 @@ class EntrezClient:
             ) from None
 
     def _search_once(
-        self, term: str, mindate: str | None, maxdate: str | None, datetype: str
+        self,
+        term: str,
+        mindate: str | None,
+        maxdate: str | None,
+        datetype: str,
+        windows_hint: Sequence[DateWindow],
     ) -> SearchResult:
         pages: list[EsearchPage] = []
         first = self.esearch(
@@ -844,7 +851,9 @@ class EntrezClient:
                 if maxdate
                 else date(datetime.now(UTC).year + SPLIT_YEARS_AHEAD, 12, 31)
             )
-            ids = self._collect_split(term, start, end, first.count, datetype, pages, windows)
+            ids = self._collect_windows(
+                term, start, end, first.count, datetype, pages, windows, windows_hint
+            )
         unique = tuple(dict.fromkeys(ids))
         if len(unique) != first.count or len(ids) != len(unique):  # a shifted page repeats IDs
             where = f"date windows ({datetype})" if windows else "result pages"
@@ -901,7 +910,7 @@ class EntrezClient:
             ids.extend(page.ids)
         return ids
 
-    def _collect_split(
+    def _collect_windows(
         self,
         term: str,
         start: date,
@@ -910,27 +919,74 @@ class EntrezClient:
         datetype: str,
         pages: list[EsearchPage],
         windows: list[DateWindow],
+        hint: Sequence[DateWindow] = (),
     ) -> list[str]:
-        """IDs of a window known to hold ``count`` > 9,999 records: halve it, newest first."""
-        halves = split_window(start, end)
-        if halves is None:
-            raise IncompleteResultError(
-                f"{count} records for {term!r} share the single day {format_ncbi_date(start)} "
-                f"({datetype}); PubMed gives at most {ESEARCH_MAX_RETRIEVABLE} IDs per search. "
-                "Narrow the query (e.g. split it by another field) and merge the results."
-            )
+        """IDs of a range known to hold ``count`` > 9,999 records, in date windows newest first.
+
+        Each window's esearch is also its page of IDs, so the only requests beyond one per
+        window are those of windows that overflow the cap (re-planned from their own count).
+        The loop stops once the windows hold the whole Count; records outside every window
+        (no date) leave it short, and the caller's check names that."""
+        target = ESEARCH_MAX_RETRIEVABLE * WINDOW_FILL
+        today = datetime.now(UTC).date()
+
+        def days_of(lower: date, upper: date) -> int:  # future days hold (almost) nothing
+            return max(1, (min(upper, today) - lower).days + 1)
+
+        density = count / RECENT_DAYS  # records per day, until a window is counted
+        planned = [window.start for window in hint if window.start <= end]
+        # an overflowed window: its start and end, and how many of its records are still to get
+        overflowed: tuple[date, date, int] | None = None
+        last_overflow: tuple[date, date] | None = None  # the window just searched, if too full
+        collected = 0
+        upper = end
         ids: list[str] = []
-        for half_start, half_end in reversed(halves):
-            mindate, maxdate = format_ncbi_date(half_start), format_ncbi_date(half_end)
+        while upper >= start and collected < count:
+            if count - collected <= ESEARCH_MAX_RETRIEVABLE:
+                lower = start  # the rest fits in one window
+            elif overflowed and overflowed[2] <= ESEARCH_MAX_RETRIEVABLE:
+                lower = overflowed[0]  # what is left of an overflowed window, counted: it fits
+            elif planned:
+                lower = max(start, min(planned.pop(0), upper))
+            else:
+                reach = (min(upper, today) - start).days + 1  # days back to the range's start
+                days = max(1, min(int(target / density), reach))
+                lower = max(start, min(upper, today) - timedelta(days=days - 1))
+                if last_overflow and lower <= last_overflow[0]:
+                    # no narrower than the window that overflowed (it lies in the future): halve
+                    first = last_overflow[0]
+                    lower = first + timedelta(days=(upper - first).days // 2 + 1)
+            mindate, maxdate = format_ncbi_date(lower), format_ncbi_date(upper)
             page = self.esearch(term, mindate=mindate, maxdate=maxdate, datetype=datetype)
             pages.append(page)
             if page.count > ESEARCH_MAX_RETRIEVABLE:
-                ids += self._collect_split(
-                    term, half_start, half_end, page.count, datetype, pages, windows
-                )
-            else:
-                windows.append(DateWindow(half_start, half_end, page.count))
-                ids += self._page_through(page, pages, term, mindate, maxdate, datetype)
+                if lower == upper:
+                    raise IncompleteResultError(
+                        f"{page.count} records for {term!r} share the single day {mindate} "
+                        f"({datetype}); PubMed gives at most {ESEARCH_MAX_RETRIEVABLE} IDs per "
+                        "search. Narrow the query (e.g. split it by another field) and merge "
+                        "the results."
+                    )
+                planned = []
+                overflowed = (lower, upper, page.count)
+                last_overflow = (lower, upper)
+                span = days_of(lower, upper)
+                # strictly narrower next time: target / density < the span searched
+                density = max(page.count / span, target / max(1, span - 1))
+                continue
+            last_overflow = None
+            windows.append(DateWindow(lower, upper, page.count))
+            ids += self._page_through(page, pages, term, mindate, maxdate, datetype)
+            collected += page.count
+            if overflowed:
+                overflowed = (overflowed[0], lower - timedelta(days=1), overflowed[2] - page.count)
+                if lower <= overflowed[0]:
+                    overflowed = None
+            if page.count:
+                density = page.count / days_of(lower, upper)
+            else:  # an empty window: look further back next time
+                density /= 2
+            upper = lower - timedelta(days=1)
         return ids
 
     # -- efetch ---------------------------------------------------------------------------------

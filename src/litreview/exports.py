@@ -190,7 +190,7 @@ def _braced(text: str) -> str:
 def to_bibtex(table: pd.DataFrame) -> str:
     """BibTeX text, one @article per record; the key comes from the record id."""
     import bibtexparser
-    from bibtexparser import model
+    from bibtexparser import middlewares, model
 
     library = bibtexparser.Library()
     used: set[str] = set()
@@ -202,7 +202,9 @@ def to_bibtex(table: pd.DataFrame) -> str:
             if record.get(column):
                 fields.append(model.Field(name, _braced(record[column])))
         library.add(model.Entry("article", _bibtex_key(record["record_id"] or "", used), fields))
-    return bibtexparser.write_string(library)
+    # the library is built here for this one write: its blocks need no defensive deep copy
+    in_place = middlewares.default_unparse_stack(allow_inplace_modification=True)
+    return bibtexparser.write_string(library, unparse_stack=in_place)
 
 
 def read_bibtex(text: str) -> pd.DataFrame:

@@ -7,19 +7,22 @@ byte for byte from what was received on the day of the search.
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from litreview.entrez import EntrezClient, EntrezSettings
+from litreview.entrez import DateWindow, EntrezClient, EntrezSettings, parse_ncbi_date
 from litreview.errors import ParseError, SnapshotError
 from litreview.snapshot import DATABASE, SnapshotWriter, load_snapshot
 
 __all__ = ["run_search"]
 
 logger = logging.getLogger(__name__)
+
+DOI_BATCH = 100  # other sources' DOIs ORed into one esearch (a few KB of term, sent by POST)
 
 
 def run_search(
@@ -59,7 +62,13 @@ def run_search(
     client = client or EntrezClient(settings)
     origin = origin or f"NCBI PubMed E-utilities at {settings.normalized_base_url}"
     with SnapshotWriter(snapshots_root, started_at=started_at) as writer:
-        result = client.search(query, mindate=mindate, maxdate=maxdate, datetype=datetype)
+        result = client.search(
+            query,
+            mindate=mindate,
+            maxdate=maxdate,
+            datetype=datetype,
+            windows_hint=_previous_windows(previous, query, datetype),
+        )
         esearch_requests: list[dict[str, Any]] = []
         for page in result.pages:
             esearch_requests.append(
@@ -115,6 +124,28 @@ def run_search(
         folder = writer.commit(fields, result.ids)
     logger.info("search snapshot written: %s (%d records)", folder, result.count)
     return folder
+
+
+def _previous_windows(
+    previous: str | Path | None, query: str, datetype: str
+) -> tuple[DateWindow, ...]:
+    """The date windows an earlier snapshot of the same query was split into: a rerun tries
+    them first, so a monthly search overflows no window (the newest takes the new records)."""
+    if previous is None:
+        return ()
+    manifest = json.loads((Path(previous) / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("query") != query or (manifest.get("date_window") or {}).get(
+        "datetype", "pdat"
+    ) != datetype:
+        return ()
+    return tuple(
+        DateWindow(
+            parse_ncbi_date(window["mindate"]),
+            parse_ncbi_date(window["maxdate"], end=True),
+            int(window["count"]),
+        )
+        for window in manifest.get("split_windows") or []
+    )
 
 
 def _check_parses(payload: bytes, label: str, pmids: Sequence[str]) -> None:
@@ -274,13 +305,21 @@ def _resolve(
     dois: Sequence[str],
     progress: bool,
 ) -> dict[str, Any]:
-    """Fetch other sources' records by PMID, and by DOI through esearch "<doi>"[doi]."""
-    found_by_doi: dict[str, list[str]] = {}
-    for doi in dois:
-        page = client.esearch(f'"{doi}"[doi]')
-        found_by_doi[doi] = list(page.ids)
+    """Fetch other sources' records by PMID, and by DOI through esearches of up to
+    DOI_BATCH DOIs each ("<doi>"[doi] OR "<doi>"[doi] ...: one request per 100, not per DOI)."""
+    doi_searches: list[dict[str, Any]] = []
+    unique_dois = list(dict.fromkeys(dois))
+    for first in range(0, len(unique_dois), DOI_BATCH):
+        batch = unique_dois[first : first + DOI_BATCH]
+        page = client.esearch(" OR ".join(f'"{doi}"[doi]' for doi in batch))
+        if page.count > len(page.ids):
+            raise SnapshotError(
+                f"PubMed counted {page.count} records for {len(batch)} DOIs of other sources "
+                f"but returned {len(page.ids)}: no snapshot was written (rerun later)"
+            )
+        doi_searches.append({"dois": batch, "pmids": list(page.ids)})
     wanted = {str(pmid) for pmid in pmids} | {
-        pmid for found in found_by_doi.values() for pmid in found
+        pmid for search in doi_searches for pmid in search["pmids"]
     }
     missing = sorted(wanted - set(search_ids), key=int)
     fetched: list[str] = []
@@ -296,6 +335,6 @@ def _resolve(
     return {
         "pmids_requested": sorted({str(pmid) for pmid in pmids}, key=int),
         "dois_requested": list(dois),
-        "pmids_by_doi": found_by_doi,
+        "doi_searches": doi_searches,
         "pmids_fetched": fetched,
     }

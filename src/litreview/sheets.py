@@ -163,7 +163,7 @@ def add_list_validation(sheet, name: str, source: str, column: str, last_row: in
         errorTitle=f"Unknown {name}",
         error=f"Choose a {name} from the list",
     )
-    sheet.data_validations.append(validation)  # a write-only sheet has no add_data_validation
+    sheet.add_data_validation(validation)
     validation.add(f"{column}2:{column}{last_row}")
 
 
@@ -181,41 +181,48 @@ def write_queue_xlsx(
     The lists live on a second sheet (`lists`) so long reason lists fit; the queue sheet is named
     `screening` so a copy of the workbook can serve directly as a screening sheet.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
+    from xlsxwriter.utility import xl_col_to_name
 
-    from litreview.io import append_text_cells, atomic_open
+    from litreview.io import write_xlsx_row, xlsx_workbook
 
-    # write-only (streamed): widths, panes and validations are set before or beside the rows
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(PREFERRED_SHEET)
-    lists = workbook.create_sheet("lists")
     columns = list(queue.columns)
-    sheet.freeze_panes = "B2"
-    for number, name in enumerate(columns, start=1):
-        width = {"title": 60, "abstract": 80, "note": 30, "authors": 30}.get(name, 14)
-        sheet.column_dimensions[get_column_letter(number)].width = width
-    last_row = max(len(queue) + 1, 2)
     named_lists = [
         ("stage", stages), ("decision", decisions), ("reason", reasons), ("category", categories)
     ]  # fmt: skip
-    for column_number, (name, values) in enumerate(named_lists, start=1):
-        if name not in columns or not values:
-            continue
-        letter = get_column_letter(column_number)
-        target = get_column_letter(columns.index(name) + 1)
-        add_list_validation(
-            sheet, name, f"lists!${letter}$2:${letter}${len(values) + 1}", target, last_row + 1000
-        )
-    append_text_cells(sheet, columns)
-    for row in queue.itertuples(index=False):
-        append_text_cells(sheet, [None if pd.isna(value) else value for value in row])
-    longest = max(len(values) for _, values in named_lists)
-    append_text_cells(lists, [name for name, _ in named_lists])
-    for index in range(longest):
-        append_text_cells(
-            lists, [values[index] if index < len(values) else None for _, values in named_lists]
-        )
-    lists.sheet_state = "hidden"
-    with atomic_open(path, "wb") as handle:
-        workbook.save(handle)
+    last_row = max(len(queue) + 1, 2) + 1000  # room for rows a reviewer adds
+    with xlsx_workbook(path) as workbook:
+        sheet = workbook.add_worksheet(PREFERRED_SHEET)
+        lists = workbook.add_worksheet("lists")
+        sheet.freeze_panes(1, 1)
+        for number, name in enumerate(columns):
+            width = {"title": 60, "abstract": 80, "note": 30, "authors": 30}.get(name, 14)
+            sheet.set_column(number, number, width)
+        for number, (name, values) in enumerate(named_lists):
+            if name not in columns or not values:
+                continue
+            letter = xl_col_to_name(number)
+            target = columns.index(name)
+            sheet.data_validation(
+                1,
+                target,
+                last_row - 1,
+                target,
+                {
+                    "validate": "list",
+                    "source": f"=lists!${letter}$2:${letter}${len(values) + 1}",
+                    "ignore_blank": True,
+                    "error_title": f"Unknown {name}",
+                    "error_message": f"Choose a {name} from the list",
+                },
+            )
+        write_xlsx_row(sheet, 0, columns)
+        for number, row in enumerate(queue.itertuples(index=False, name=None), start=1):
+            write_xlsx_row(sheet, number, [None if pd.isna(value) else value for value in row])
+        write_xlsx_row(lists, 0, [name for name, _ in named_lists])
+        for index in range(max(len(values) for _, values in named_lists)):
+            write_xlsx_row(
+                lists,
+                index + 1,
+                [values[index] if index < len(values) else None for _, values in named_lists],
+            )
+        lists.hide()
