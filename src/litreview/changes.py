@@ -26,6 +26,8 @@ from typing import Any
 
 import pandas as pd
 
+from litreview.io import table_records
+
 __all__ = ["CHANGE_COLUMNS", "CHANGE_KINDS", "SnapshotView", "compare", "report_markdown"]
 
 CHANGE_COLUMNS = ("change", "pmid", "record_id", "detail", "before", "after")
@@ -106,11 +108,11 @@ def compare(
     ids = dict(record_ids or {})
     old = {
         str(p): row
-        for p, row in zip(before.records["pmid"], before.records.to_dict("records"), strict=True)
+        for p, row in zip(before.records["pmid"], table_records(before.records), strict=True)
     }
     new = {
         str(p): row
-        for p, row in zip(after.records["pmid"], after.records.to_dict("records"), strict=True)
+        for p, row in zip(after.records["pmid"], table_records(after.records), strict=True)
     }
     rows: list[dict[str, Any]] = []
 
@@ -153,7 +155,7 @@ def compare(
     if gone_records is not None and len(gone_records):
         current_versions = {
             str(p): row
-            for p, row in zip(gone_records["pmid"], gone_records.to_dict("records"), strict=True)
+            for p, row in zip(gone_records["pmid"], table_records(gone_records), strict=True)
         }
     for pmid in sorted(set(old) - set(new), key=int):
         if pmid in deleted:
@@ -297,7 +299,7 @@ def report_markdown(
                 "",
             ]
             continue
-        for row in chosen.to_dict("records"):
+        for row in table_records(chosen):
             who = f"`{row['record_id']}`" if not pd.isna(row["record_id"]) else ""
             change = ""
             if not pd.isna(row["before"]) or not pd.isna(row["after"]):

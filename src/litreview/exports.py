@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from litreview.io import write_table, write_text
+from litreview.io import table_records, write_table, write_text
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -59,9 +59,7 @@ def _split(value: object) -> list[str]:
 
 def _records(table: pd.DataFrame) -> list[dict[str, str | None]]:
     columns = [column for column in EXPORT_COLUMNS if column in table.columns]
-    return [
-        {column: _text(row.get(column)) for column in columns} for row in table.to_dict("records")
-    ]
+    return [{column: _text(row.get(column)) for column in columns} for row in table_records(table)]
 
 
 # --- RIS -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import pandas as pd
 
 from litreview.errors import InputFileError
 from litreview.ids import doi_in
+from litreview.io import table_records
 from litreview.records import RECORD_COLUMNS
 from litreview.sheets import ROW_COLUMN, check_columns, read_sheet
 
@@ -216,7 +217,7 @@ def identify(
     function stays testable without files).
     """
     rows: list[dict[str, object]] = []
-    for record in search_records.to_dict("records"):
+    for record in table_records(search_records):
         rows.append(
             {
                 "record_id": f"pubmed:{record['pmid']}",
@@ -237,12 +238,10 @@ def identify(
     files: list[dict[str, object]] = []
     if other_sources is not None and len(other_sources):
         pool = search_records if resolver_records is None else resolver_records
-        by_pmid = {str(r["pmid"]): r for r in pool.to_dict("records")}
-        by_doi = {
-            normalise_doi(r["doi"]): r for r in pool.to_dict("records") if not pd.isna(r["doi"])
-        }
+        by_pmid = {str(r["pmid"]): r for r in table_records(pool)}
+        by_doi = {normalise_doi(r["doi"]): r for r in table_records(pool) if not pd.isna(r["doi"])}
         base = Path(sheet_path).parent if sheet_path is not None else Path(".")
-        for row in other_sources.to_dict("records"):
+        for row in table_records(other_sources):
             common = {
                 "source_type": "database" if row["method"] in ("database", "register") else "other",
                 "method": row["method"],
@@ -262,7 +261,7 @@ def identify(
                         "records": len(imported),
                     }
                 )
-                for number, record in enumerate(imported.to_dict("records"), 1):
+                for number, record in enumerate(table_records(imported), 1):
                     rows.append(
                         {
                             **common,

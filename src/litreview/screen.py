@@ -27,6 +27,7 @@ import pandas as pd
 from litreview.config import date_span
 from litreview.errors import ConfigError, InputFileError
 from litreview.identify import normalise_doi
+from litreview.io import table_records
 from litreview.patterns import compile_patterns, first_match
 from litreview.sheets import ROW_COLUMN, check_columns, read_sheet
 
@@ -282,7 +283,7 @@ class RecordIndex:
     @classmethod
     def build(cls, screened: pd.DataFrame, merged_into: Mapping[str, str]) -> RecordIndex:
         index = cls()
-        for record in screened.to_dict("records"):
+        for record in table_records(screened):
             record_id = record["record_id"]
             index.keys[record_id.lower()] = record_id
             if record.get("pmid") is not None and not pd.isna(record.get("pmid")):
@@ -351,7 +352,7 @@ def read_decisions(
     for path in map(Path, paths):
         sheet = read_sheet(path)
         check_columns(path, sheet, required=SHEET_REQUIRED, allowed=SHEET_COLUMNS + QUEUE_CONTEXT)
-        for row in sheet.to_dict("records"):
+        for row in table_records(sheet):
             line = int(row[ROW_COLUMN])
 
             def value(column: str, _row: dict = row) -> str | None:
@@ -651,7 +652,7 @@ def screen(
     for entry in decisions:
         by_record.setdefault((entry.record_id, entry.stage), []).append(entry)
     rows, overrules, conflicts = [], [], []
-    for record in records.to_dict("records"):
+    for record in table_records(records):
         record_id = record["record_id"]
         failures = automatic_failures(record, settings.criteria)
         auto_decision = "exclude" if failures else "pass"
@@ -838,8 +839,8 @@ def rank_queue(candidates: pd.DataFrame, included: pd.DataFrame) -> pd.Series:
     """Score in [0, 1]: TF-IDF cosine similarity of each candidate to the included records'
     centroid, so likely includes come first. With nothing included yet, every score is 0 and
     the order falls back to record id."""
-    documents = [_tokens(record) for record in candidates.to_dict("records")]
-    references = [_tokens(record) for record in included.to_dict("records")]
+    documents = [_tokens(record) for record in table_records(candidates)]
+    references = [_tokens(record) for record in table_records(included)]
     if not references or not documents:
         return pd.Series(0.0, index=candidates.index)
     frequency = Counter(token for tokens in documents + references for token in set(tokens))

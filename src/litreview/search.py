@@ -134,9 +134,10 @@ def _previous_windows(
     if previous is None:
         return ()
     manifest = json.loads((Path(previous) / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.get("query") != query or (manifest.get("date_window") or {}).get(
-        "datetype", "pdat"
-    ) != datetype:
+    if (
+        manifest.get("query") != query
+        or (manifest.get("date_window") or {}).get("datetype", "pdat") != datetype
+    ):
         return ()
     return tuple(
         DateWindow(

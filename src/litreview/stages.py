@@ -165,7 +165,7 @@ def retraction_alarms(watch: pd.DataFrame) -> list[str]:
     """One line per included study retracted or under an expression of concern."""
     serious = watch[watch["status"].isin(["retracted", "expression_of_concern"])]
     lines = []
-    for row in serious.drop_duplicates(["record_id", "status"]).to_dict("records"):
+    for row in io.table_records(serious.drop_duplicates(["record_id", "status"])):
         words = "retracted" if row["status"] == "retracted" else "under an expression of concern"
         lines.append(f"ALARM: included study {row['record_id']} is {words} ({row['source']}).")
     return lines
@@ -280,7 +280,7 @@ def change_outputs(
             text += (
                 "Kept in the sheets (they are the reviewers' history), left out of screening:\n\n"
             )
-            for row in orphans.to_dict("records"):
+            for row in io.table_records(orphans):
                 text += f"- PMID {row['pmid']}: {row['decision']} at {row['stage']} by {row['reviewer']} ({row['file']}, row {row['row']})\n"
     io.write_text(md_path, text)
     logger.info("changes since %s: %s", before.name, changes["change"].value_counts().to_dict())
@@ -354,7 +354,7 @@ def new_since(
     seen = set(previous.get("records") or [])
     keys = set(previous.get("keys") or [])
     for table in (screened, identified):
-        for record in table.to_dict("records"):
+        for record in io.table_records(table):
             if _record_keys(record) & keys:
                 seen.add(record["record_id"])
     clusters_seen = set(clusters.loc[clusters["record_id"].isin(seen), "cluster_id"]) | seen
@@ -382,7 +382,7 @@ def _record_keys(record: Mapping[str, Any]) -> set[str]:
 
 def _identity_keys(table: pd.DataFrame) -> list[str]:
     """pmid:<n> and doi:<doi> of every record: what later versions deduplicate against."""
-    return sorted(set().union(*(_record_keys(r) for r in table.to_dict("records"))))
+    return sorted(set().union(*(_record_keys(r) for r in io.table_records(table))))
 
 
 def version_outputs(
