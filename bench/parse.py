@@ -1,6 +1,8 @@
 """PubMed XML parsing: records/s, MB/s and peak memory of the records stage's parser, beside
 the former Bio.Entrez parser and a bare ElementTree scan of the same file (the floor: records
-counted, no fields read). lxml is not installed here, so the floor is the stdlib's C parser.
+counted, no fields read), and lxml's iterparse reading the main fields (PMID, title, abstract,
+journal, year, authors, MeSH, publication types, language, DOI) when lxml is installed (it is
+not a dependency: `pip install lxml` to see that row).
 
     python bench/parse.py                    # 5,000, 20,000 and 50,000 synthetic records
     python bench/parse.py --sizes 30000
@@ -11,6 +13,7 @@ Each measurement runs in its own interpreter, so peak MB is that process's maxim
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import json
 import resource
@@ -22,7 +25,42 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PARSERS = ("litreview", "bio_entrez", "elementtree_scan")
+PARSERS = ("litreview", "bio_entrez", "lxml_fields", "elementtree_scan")
+
+
+def lxml_fields(data: bytes) -> int:
+    """lxml iterparse with clear, reading the main fields of each record into a dict."""
+    from lxml import etree
+
+    records = []
+    for _, element in etree.iterparse(io.BytesIO(data), events=("end",), tag="PubmedArticle"):
+        citation = element.find("MedlineCitation")
+        article = citation.find("Article")
+        records.append(
+            {
+                "pmid": citation.findtext("PMID"),
+                "title": "".join(article.find("ArticleTitle").itertext()),
+                "abstract": " ".join(
+                    "".join(part.itertext()) for part in article.iterfind("Abstract/AbstractText")
+                ),
+                "journal": article.findtext("Journal/Title"),
+                "year": article.findtext("Journal/JournalIssue/PubDate/Year"),
+                "authors": [
+                    f"{a.findtext('LastName')} {a.findtext('Initials')}"
+                    for a in article.iterfind("AuthorList/Author")
+                ],
+                "mesh": [
+                    m.text for m in citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName")
+                ],
+                "types": [t.text for t in article.iterfind("PublicationTypeList/PublicationType")],
+                "language": article.findtext("Language"),
+                "doi": element.findtext("PubmedData/ArticleIdList/ArticleId[@IdType='doi']"),
+            }
+        )
+        element.clear()
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+    return len(records)
 
 
 def build(size: int, path: Path) -> None:
@@ -48,6 +86,8 @@ def measure(parser: str, path: Path) -> dict:
         from tests.pubmed_reference import parse_with_bio_entrez
 
         count = len(parse_with_bio_entrez(data))
+    elif parser == "lxml_fields":
+        count = lxml_fields(data)
     else:
         count = 0
         for _, element in ET.iterparse(io.BytesIO(data), events=("end",)):
@@ -78,6 +118,9 @@ def main() -> None:
             path = Path(folder) / f"pubmed_{size}.xml"
             build(size, path)
             for name in PARSERS:
+                if name == "lxml_fields" and importlib.util.find_spec("lxml") is None:
+                    print(f"{name:<18}  (lxml not installed: pip install lxml)")
+                    continue
                 completed = subprocess.run(
                     [sys.executable, __file__, "--child", name, str(path)],
                     capture_output=True, text=True, check=True,

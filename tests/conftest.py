@@ -42,6 +42,15 @@ def _loopback_bypasses_proxies() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ncbi_budget_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The shared NCBI budget files (litreview.entrez.budget_file) of every test, and of the
+    workflows the tests start, go to a temporary folder, not the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LITREVIEW_NCBI_BUDGET", str(tmp_path_factory.mktemp("ncbi-budget")))
+        yield
+
+
 @pytest.fixture
 def eutils_server() -> Iterator[Callable[..., EutilsServer]]:
     """Factory: ``eutils_server(store_or_None, **options)`` starts a local server, stopped after."""

@@ -59,6 +59,7 @@ from litreview.xmlsafe import check_no_declarations
 
 __all__ = [
     "API_KEY_ENV",
+    "BUDGET_ENV",
     "ESEARCH_MAX_RETRIEVABLE",
     "NCBI_BASE_URL",
     "DateWindow",
@@ -67,9 +68,11 @@ __all__ = [
     "EsearchPage",
     "FetchedBatch",
     "RateLimiter",
+    "SharedRateLimiter",
     "SearchResult",
     "api_key_from_environment",
     "backoff_delay",
+    "budget_file",
     "build_request",
     "describe_request",
     "format_ncbi_date",
@@ -567,6 +570,89 @@ class RateLimiter:
         return delay
 
 
+# NCBI's limit is per API key and address, not per process: searches running at once on one
+# machine (reviews of one `litreview run-many`, or cron jobs that overlap) share one budget, a
+# file holding the next free request slot, reserved under an exclusive lock (flock).
+BUDGET_ENV = "LITREVIEW_NCBI_BUDGET"  # a folder for the budget files, or "off"
+
+
+def budget_file(base_url: str, *, has_api_key: bool, environ: Mapping[str, str] | None = None):
+    """The budget file shared by every client of this server with (or without) a key; None when
+    sharing is off. One file per host and port, so a local test server has its own."""
+    environ = os.environ if environ is None else environ
+    setting = environ.get(BUDGET_ENV, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        folder = Path(setting)
+    else:
+        runtime = environ.get("XDG_RUNTIME_DIR")
+        folder = Path(runtime) / "litreview" if runtime else Path.home() / ".cache" / "litreview"
+    address = urllib.parse.urlsplit(base_url).netloc or "ncbi"
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", address)
+    return folder / f"ncbi-budget-{name}-{'key' if has_api_key else 'nokey'}"
+
+
+class SharedRateLimiter:
+    """RateLimiter across processes: the next free slot lives in a file every client of the
+    same server and key state reserves from under flock, so N concurrent searches together
+    send no more than ``rate`` a second. The file holds one number (a Unix time); a missing,
+    unreadable or stale one means "now". Falls back to the in-process limiter if the file
+    cannot be used (a read-only home)."""
+
+    def __init__(
+        self,
+        rate: float,
+        path: str | Path,
+        *,
+        safety: float = 0.1,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = (1.0 + safety) / rate
+        self.path = Path(path)
+        self._clock = clock
+        self._sleep = sleep
+        self._local = RateLimiter(rate, safety=safety, sleep=sleep)
+
+    def _reserve(self) -> tuple[float, float]:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            handle.seek(0)
+            text = handle.read(64).decode("ascii", "replace").strip()
+            now = self._clock()
+            try:
+                next_slot = float(text)
+            except ValueError:
+                next_slot = now
+            if not now - 3600 < next_slot < now + 3600:  # a clock change, or garbage
+                next_slot = now
+            slot = max(now, next_slot)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(repr(slot + self.interval).encode("ascii"))
+            handle.flush()
+        return slot, now
+
+    def wait(self) -> float:
+        """Block until this caller may send; returns the seconds waited."""
+        try:
+            slot, now = self._reserve()
+        except OSError as error:
+            logger.warning("shared NCBI budget %s unusable (%s): limiting this process only",
+                           self.path, error)  # fmt: skip
+            return self._local.wait()
+        delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
@@ -640,9 +726,13 @@ class EntrezClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._opener = opener or _default_opener(settings.normalized_base_url)
-        self.limiter = RateLimiter(
-            settings.rate_for(has_api_key=self._api_key is not None), clock=clock, sleep=sleep
-        )
+        rate = settings.rate_for(has_api_key=self._api_key is not None)
+        shared = budget_file(settings.normalized_base_url, has_api_key=self._api_key is not None)
+        self.limiter: RateLimiter | SharedRateLimiter
+        if shared is not None and clock is time.monotonic:  # (tests inject a clock: local)
+            self.limiter = SharedRateLimiter(rate, shared, sleep=sleep)
+        else:
+            self.limiter = RateLimiter(rate, clock=clock, sleep=sleep)
         self._count_lock = threading.Lock()
         self.requests_sent = 0
         # each time the history server could not serve a search and IDs were POSTed instead
