@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "run the workflow with snakemake, taking --config overrides of nested keys "
         "(search.mode=live)",
     ),
+    "run-many": (
+        "litreview.many",
+        "run many review folders in one Snakemake run (in parallel, or on a cluster), with a "
+        "summary across them",
+    ),
 }
 
 
@@ -62,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             snakemake_args=rest,
             new_records_exit_code=exit_code,
         )
+    elif requested == "run-many" and "--" in arguments:
+        # what follows `--` goes to the top-level Snakemake as it is
+        split = arguments.index("--")
+        args = parser.parse_args(arguments[:split])
+        args.snakemake_args = arguments[split + 1 :]
     else:
         args = parser.parse_args(arguments)
     module = importlib.import_module(args._module)
