@@ -7,6 +7,7 @@ Every value comes back as a string (or <NA> when empty), with the spreadsheet ro
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,15 @@ def _cell_text(value: object) -> object:
 def _read_xlsx(path: Path, preferred_sheet: str) -> pd.DataFrame:
     from openpyxl import load_workbook  # imported here: only XLSX sheets need it
 
+    from litreview.errors import UnsafeXMLError
+    from litreview.xmlsafe import check_xlsx
+
+    try:
+        check_xlsx(path)  # before openpyxl, which parses with lxml where lxml is installed
+    except UnsafeXMLError as error:
+        raise InputFileError(path, str(error)) from None
+    except (zipfile.BadZipFile, OSError):
+        pass  # not a readable zip: openpyxl names the fault below
     try:
         workbook = load_workbook(path, data_only=False, read_only=False)
     except Exception as error:  # openpyxl raises zipfile/KeyError/InvalidFileException alike
