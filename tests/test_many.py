@@ -105,3 +105,37 @@ def test_a_folder_that_is_not_a_review_is_refused_before_anything_runs(tmp_path:
     assert result.returncode == 1
     assert "not a review folder" in result.stderr and "litreview init" in result.stderr
     assert not (tmp_path / "results-many").exists()
+
+
+def test_the_monthly_update_of_several_reviews_searches_then_replays(tmp_path: Path) -> None:
+    """`--config search.mode=live`: each review's search is its own job (kept local), taking a
+    new snapshot through the live path; its pipeline then replays that snapshot."""
+    import json
+
+    import yaml
+
+    from litreview.testing.eutils import EutilsServer
+
+    for name in ("one", "two"):
+        shutil.copytree(SURGERY / "config", tmp_path / name / "config")
+    query = yaml.safe_load((SURGERY / "config" / "config.yaml").read_text())["search"]["query"]
+    store = tmp_path / "store"
+    store.mkdir()
+    shutil.copy(SURGERY / "pubmed.xml", store / "pubmed.xml")
+    (store / "queries.json").write_text(json.dumps({query: list(range(3001, 3013))}))
+    with EutilsServer(store, rate_limit=True) as server:
+        result = _run_many(
+            tmp_path, "one", "two", "--config", "search.mode=live",
+            f"entrez.base_url={server.base_url}",
+        )  # fmt: skip
+        refused = server.status_counts().get(429, 0)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert refused == 0  # the two searches shared one budget
+    for name in ("one", "two"):
+        taken = sorted((tmp_path / name / "resources" / "snapshots" / "pubmed").iterdir())
+        assert len(taken) == 1
+        pointer = json.loads((tmp_path / name / "results/search/snapshot.json").read_text())
+        assert pointer["name"] == taken[0].name
+        searched = json.loads((tmp_path / "results-many" / "search" / f"{name}.json").read_text())
+        assert searched["ok"] and searched["snapshot"] == taken[0].name
+    assert {row["status"] for row in _summary(tmp_path / "results-many").values()} == {"ok"}
