@@ -31,7 +31,7 @@ def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "a local SLURM needs root (slurmd starts the jobs)"
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        return "snakemake-executor-plugin-slurm is not installed"
+        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')"
     return None
 
 
