@@ -30,6 +30,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from litreview.errors import ConfigError
 from litreview.io import atomic_open, write_table, write_text
 
@@ -228,9 +230,7 @@ def run(args: argparse.Namespace) -> int:
     config = {"reviews": names, "out": str(out), "overrides": list(args.config), "live": live}
     out.mkdir(parents=True, exist_ok=True)
     config_file = out / "run-many.yaml"
-    import yaml
-
-    config_file.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
+    write_text(config_file, yaml.safe_dump(config, sort_keys=True))
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE),
         "--directory", str(out), "--configfile", str(config_file), "--cores", str(args.cores),
