@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -337,7 +338,7 @@ def one(size: int, keep: Path | None = None) -> dict:
                 "results/search/snapshot.json",
             )
         for folder in ("results", "logs"):
-            subprocess.run(["rm", "-rf", str(review / folder)], check=True)
+            shutil.rmtree(review / folder, ignore_errors=True)
         metrics = root / "steps.tsv"
         wall, cpu, peak = run(review, env={"LITREVIEW_STEP_METRICS": str(metrics)})
         steps: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -345,7 +346,8 @@ def one(size: int, keep: Path | None = None) -> dict:
             for step, _wall, step_cpu, step_peak in csv.reader(handle, delimiter="\t"):
                 steps[step][0] += float(step_cpu)
                 steps[step][1] = max(steps[step][1], float(step_peak))
-        records = sum(1 for _ in (review / "results" / "records.tsv").open()) - 1
+        with (review / "results" / "records.tsv").open(encoding="utf-8") as handle:
+            records = sum(1 for _ in handle) - 1
     return {"size": size, "records": records, "wall": wall, "cpu": cpu, "peak": peak,
             "steps": dict(steps)}  # fmt: skip
 

@@ -609,13 +609,11 @@ class SharedRateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.interval = (1.0 + safety) / rate
+        self._local = RateLimiter(rate, safety=safety, sleep=sleep)  # checks rate; the fallback
+        self.interval = self._local.interval
         self.path = Path(path)
         self._clock = clock
         self._sleep = sleep
-        self._local = RateLimiter(rate, safety=safety, sleep=sleep)
 
     def _reserve(self) -> tuple[float, float]:
         import fcntl
@@ -1025,16 +1023,16 @@ class EntrezClient:
 
         density = count / RECENT_DAYS  # records per day, until a window is counted
         planned = [window.start for window in hint if window.start <= end]
-        # an overflowed window: its start and end, and how many of its records are still to get
-        overflowed: tuple[date, date, int] | None = None
-        last_overflow: tuple[date, date] | None = None  # the window just searched, if too full
+        # an overflowed window's start, and how many of its records are still to get
+        overflowed: tuple[date, int] | None = None
+        last_overflow: date | None = None  # the start of the window just searched, if too full
         collected = 0
         upper = end
         ids: list[str] = []
         while upper >= start and collected < count:
             if count - collected <= ESEARCH_MAX_RETRIEVABLE:
                 lower = start  # the rest fits in one window
-            elif overflowed and overflowed[2] <= ESEARCH_MAX_RETRIEVABLE:
+            elif overflowed and overflowed[1] <= ESEARCH_MAX_RETRIEVABLE:
                 lower = overflowed[0]  # what is left of an overflowed window, counted: it fits
             elif planned:
                 lower = max(start, min(planned.pop(0), upper))
@@ -1042,10 +1040,9 @@ class EntrezClient:
                 reach = (min(upper, today) - start).days + 1  # days back to the range's start
                 days = max(1, min(int(target / density), reach))
                 lower = max(start, min(upper, today) - timedelta(days=days - 1))
-                if last_overflow and lower <= last_overflow[0]:
+                if last_overflow and lower <= last_overflow:
                     # no narrower than the window that overflowed (it lies in the future): halve
-                    first = last_overflow[0]
-                    lower = first + timedelta(days=(upper - first).days // 2 + 1)
+                    lower = last_overflow + timedelta(days=(upper - last_overflow).days // 2 + 1)
             mindate, maxdate = format_ncbi_date(lower), format_ncbi_date(upper)
             page = self.esearch(term, mindate=mindate, maxdate=maxdate, datetype=datetype)
             pages.append(page)
@@ -1058,8 +1055,8 @@ class EntrezClient:
                         "the results."
                     )
                 planned = []
-                overflowed = (lower, upper, page.count)
-                last_overflow = (lower, upper)
+                overflowed = (lower, page.count)
+                last_overflow = lower
                 span = days_of(lower, upper)
                 # strictly narrower next time: target / density < the span searched
                 density = max(page.count / span, target / max(1, span - 1))
@@ -1069,7 +1066,7 @@ class EntrezClient:
             ids += self._page_through(page, pages, term, mindate, maxdate, datetype)
             collected += page.count
             if overflowed:
-                overflowed = (overflowed[0], lower - timedelta(days=1), overflowed[2] - page.count)
+                overflowed = (overflowed[0], overflowed[1] - page.count)
                 if lower <= overflowed[0]:
                     overflowed = None
             if page.count:

@@ -485,6 +485,21 @@ def _split_lines(text: str) -> list[str]:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
+
+def _checked_lines(
+    text: str, path: str | Path, hint: str, *, what: str = ""
+) -> Iterator[tuple[int, str, str]]:
+    """(line number, raw line, line without trailing space) of a tagged export, refusing a line
+    with control characters (binary garbage passing as data) by its number."""
+    for number, raw in enumerate(_split_lines(text), start=1):
+        line = raw.rstrip()
+        if _CONTROL.search(line):
+            raise InputFileError(
+                path, f"has control characters (binary garbage){what}", row=number, hint=hint
+            )
+        yield number, raw, line
+
+
 # ---------------------------------------------------------------------------------------------
 # Assembling the table
 # ---------------------------------------------------------------------------------------------
@@ -623,15 +638,7 @@ def _scan_ris(text: str, path: str | Path) -> list[_RisRecord]:
     current: _RisRecord | None = None
     last_tag: str | None = None
     numbers: list[int] = []  # Ovid's record numbers, when the export has them
-    for number, raw in enumerate(_split_lines(text), start=1):
-        line = raw.rstrip()
-        if _CONTROL.search(line):
-            raise InputFileError(
-                path,
-                "has control characters (binary garbage) in a RIS line",
-                row=number,
-                hint=_RIS_HINT,
-            )
+    for number, _, line in _checked_lines(text, path, _RIS_HINT, what=" in a RIS line"):
         if not line.strip():
             continue
         match = _RIS_TAG.match(line)
@@ -960,12 +967,7 @@ def _scan_medline(text: str, path: str | Path) -> tuple[list[str], list[dict[str
     canonical: list[str] = []
     starts: list[dict[str, int]] = []
     in_record = False
-    for number, raw in enumerate(_split_lines(text), start=1):
-        line = raw.rstrip()
-        if _CONTROL.search(line):
-            raise InputFileError(
-                path, "has control characters (binary garbage)", row=number, hint=_MEDLINE_HINT
-            )
+    for number, raw, line in _checked_lines(text, path, _MEDLINE_HINT):
         if not line.strip():
             if in_record:
                 canonical.append("")
@@ -1133,11 +1135,7 @@ def _scan_wos(text: str, path: str | Path) -> list[_TaggedRecord]:
     current: _TaggedRecord | None = None
     last_tag: str | None = None
     ended = False
-    for number, raw in enumerate(_split_lines(text), start=1):
-        line = raw.rstrip()
-        if _CONTROL.search(line):
-            raise InputFileError(path, "has control characters (binary garbage)", row=number,
-                                 hint=_WOS_HINT)  # fmt: skip
+    for number, _, line in _checked_lines(text, path, _WOS_HINT):
         if not line.strip():
             continue
         if ended:
@@ -1267,11 +1265,7 @@ def _scan_ovid(text: str, path: str | Path) -> list[_TaggedRecord]:
     records: list[_TaggedRecord] = []
     current: _TaggedRecord | None = None
     last_tag: str | None = None
-    for number, raw in enumerate(_split_lines(text), start=1):
-        line = raw.rstrip()
-        if _CONTROL.search(line):
-            raise InputFileError(path, "has control characters (binary garbage)", row=number,
-                                 hint=_OVID_HINT)  # fmt: skip
+    for number, raw, line in _checked_lines(text, path, _OVID_HINT):
         if not line.strip():
             continue
         opening = _OVID_RECORD.match(line.strip())

@@ -32,6 +32,8 @@ _FIRST_CHARACTERS = frozenset("'=+-@\t\r")
 _NEEDS_ESCAPE_RE = re.compile(_NEEDS_ESCAPE)
 _ESCAPED_RE = re.compile(_ESCAPED)
 _PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+# characters an XLSX cell cannot hold (XML 1.0; openpyxl's ILLEGAL_CHARACTERS_RE)
+_XLSX_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
 @contextlib.contextmanager
@@ -144,12 +146,7 @@ def write_table(path: str | Path, table: pd.DataFrame, *, na_rep: str = "") -> N
 def append_text_row(sheet: Any, values: Iterable[Any]) -> None:
     """Append a row to an openpyxl sheet with every string cell typed as text (never a
     formula), and characters XLSX cannot hold (control characters) dropped."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    row = [
-        ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-        for value in values
-    ]
+    row = [_XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value for value in values]
     sheet.append(row)
     number = sheet._current_row  # the row just appended (sheet.max_row scans every cell)
     for column, value in enumerate(row, start=1):
@@ -165,7 +162,6 @@ XLSX_OPTIONS = {
     "strings_to_urls": False,
     "strings_to_numbers": False,
 }
-_XLSX_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")  # XML 1.0 cannot hold them
 
 
 @contextlib.contextmanager
@@ -197,12 +193,16 @@ def write_xlsx_row(sheet: Any, row: int, values: Iterable[Any]) -> None:
             sheet.write_string(row, column, _XLSX_ILLEGAL.sub("", str(value)))
 
 
+def write_xlsx_table(sheet: Any, table: pd.DataFrame) -> None:
+    """A table on an XlsxWriter sheet: its header, then a row per record (missing values empty)."""
+    write_xlsx_row(sheet, 0, [str(column) for column in table.columns])
+    for number, row in enumerate(table.itertuples(index=False, name=None), start=1):
+        write_xlsx_row(sheet, number, [None if _missing(value) else value for value in row])
+
+
 def _write_xlsx(path: str | Path, table: pd.DataFrame, sheet_name: str = "records") -> None:
     with xlsx_workbook(path) as workbook:
-        sheet = workbook.add_worksheet(sheet_name)
-        write_xlsx_row(sheet, 0, [str(column) for column in table.columns])
-        for number, row in enumerate(table.itertuples(index=False, name=None), start=1):
-            write_xlsx_row(sheet, number, [None if _missing(value) else value for value in row])
+        write_xlsx_table(workbook.add_worksheet(sheet_name), table)
 
 
 def _missing(value: Any) -> bool:

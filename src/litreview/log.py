@@ -28,6 +28,9 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # would see each other's rc_context. Rendering takes this lock.
 render_lock = threading.Lock()
 
+_STDERR = logging.StreamHandler(sys.stderr)
+_STDERR.setFormatter(logging.Formatter(_FORMAT))
+
 
 class _ThisThread(logging.Filter):
     """Pass only the records of one thread: rules run in threads of one process (Snakemake's
@@ -46,11 +49,8 @@ def _step_log(log_path: str | Path | None) -> Iterator[logging.Logger]:
     logger = logging.getLogger("litreview")
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    if not any(getattr(h, "_litreview_stderr", False) for h in logger.handlers):
-        stderr = logging.StreamHandler(sys.stderr)  # once per process, for every step
-        stderr._litreview_stderr = True  # type: ignore[attr-defined]
-        stderr.setFormatter(logging.Formatter(_FORMAT))
-        logger.addHandler(stderr)
+    if _STDERR not in logger.handlers:  # once per process, for every step
+        logger.addHandler(_STDERR)
     file_handler = None
     if log_path is not None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ from litreview.io import atomic_open, write_table, write_text
 __all__ = ["SUMMARY_COLUMNS", "review_names", "run_review", "summarise", "write_summary"]
 
 SNAKEFILE = Path(__file__).resolve().parent / "workflow" / "many" / "Snakefile"
+POINTER = "results/search/snapshot.json"  # the search step's output: which snapshot it took
 SUMMARY_COLUMNS = (
     "review",
     "folder",
@@ -100,11 +101,10 @@ def run_review(
     overrides: Sequence[str] = (),
     *,
     targets: Sequence[str] = (),
-    cores: int = 1,
 ) -> dict[str, Any]:
     """The review's own `litreview run` in its folder; its outcome written to `status_path` as
     JSON whatever it was (a failure is recorded, not raised: the other reviews go on)."""
-    command = [sys.executable, "-m", "litreview.cli", "run", "--cores", str(cores)]
+    command = [sys.executable, "-m", "litreview.cli", "run", "--cores", "1"]
     if overrides:
         command += ["--config", *overrides]
     command += list(targets)
@@ -126,8 +126,8 @@ def run_review(
     }
     if status != 0:
         outcome["problem"] = _problem(Path(log_path))
-    if "results/search/snapshot.json" in targets:
-        pointer = Path(folder) / "results" / "search" / "snapshot.json"
+    if POINTER in targets:
+        pointer = Path(folder) / POINTER
         if status == 0 and pointer.is_file():
             outcome["snapshot"] = json.loads(pointer.read_text(encoding="utf-8")).get("name")
     with atomic_open(status_path, "w", encoding="utf-8") as handle:
@@ -192,31 +192,25 @@ def write_summary(
         rows.append(summarise(name, json.loads(Path(path).read_text(encoding="utf-8"))))
     table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
     write_table(csv_path, table)
+    from litreview.report import to_markdown
+
     failed = [row for row in rows if row["status"] != "ok"]
+    shown = table.drop(columns=["folder", "problem"]).rename(
+        columns=lambda name: name.replace("_", " ")
+    )
     lines = [
         "# Reviews",
         "",
         f"{len(rows)} review(s), {len(rows) - len(failed)} ok, {len(failed)} failed.",
         "",
-        "| review | status | version | to screen | new | retraction alarms | audit differences "
-        "| seconds |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        to_markdown(shown).rstrip("\n"),
     ]
-    for row in rows:
-        cells = [row[key] for key in SUMMARY_COLUMNS if key not in ("folder", "problem")]
-        lines.append("| " + " | ".join(_md(cell) for cell in cells) + " |")
     if failed:
         lines += ["", "## Failures", ""]
-        for row in failed:
-            lines.append(
-                f"- **{_md(row['review'])}** ({_md(row['folder'])}): {_md(row['problem'])}"
-            )
+        failures = pd.DataFrame(failed, columns=["review", "folder", "problem"])
+        lines.append(to_markdown(failures).rstrip("\n"))
     write_text(md_path, "\n".join(lines) + "\n")
     return rows
-
-
-def _md(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -193,7 +193,7 @@ def write_queue_xlsx(
     """
     from xlsxwriter.utility import xl_col_to_name
 
-    from litreview.io import write_xlsx_row, xlsx_workbook
+    from litreview.io import write_xlsx_row, write_xlsx_table, xlsx_workbook
 
     columns = list(queue.columns)
     named_lists = [
@@ -225,9 +225,7 @@ def write_queue_xlsx(
                     "error_message": f"Choose a {name} from the list",
                 },
             )
-        write_xlsx_row(sheet, 0, columns)
-        for number, row in enumerate(queue.itertuples(index=False, name=None), start=1):
-            write_xlsx_row(sheet, number, [None if pd.isna(value) else value for value in row])
+        write_xlsx_table(sheet, queue)
         write_xlsx_row(lists, 0, [name for name, _ in named_lists])
         for index in range(max(len(values) for _, values in named_lists)):
             write_xlsx_row(
